@@ -1,0 +1,48 @@
+export { type Clock, ManualClock, systemClock } from './clock.js';
+export {
+  type Actor,
+  actorSchema,
+  createContext,
+  type ExecutionContext,
+  executionContextSchema,
+  SYSTEM_ACTOR,
+} from './context.js';
+export {
+  DEFAULT_TENANT_SLUG,
+  slugSchema,
+  type Tenant,
+  type TenantStatus,
+  tenantStatusSchema,
+  type User,
+  type UserStatus,
+  userStatusSchema,
+} from './entities.js';
+export {
+  AxError,
+  type AxErrorJSON,
+  type AxErrorOptions,
+  ConflictError,
+  CryptoError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorDetails,
+  ForbiddenError,
+  IntegrityError,
+  isAxError,
+  NotFoundError,
+  QuotaExceededError,
+  type QuotaExceededDetails,
+  RateLimitExceededError,
+  redactSecrets,
+  TenantSuspendedError,
+  toAxError,
+  UnauthorizedError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
+export { createIdGenerator, ID_PREFIXES, type IdGenerator, type IdKind, idSchema, isId } from './ids.js';
+export type { MacSigner } from './mac.js';
+export type { Store, StorePorts, Transactional } from './store/store.js';
+export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
+export type { UserPatch, UserStore } from './store/users.js';
+export { parseInput } from './validate.js';
