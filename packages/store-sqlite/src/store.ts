@@ -137,11 +137,7 @@ export class SqliteStore implements Store {
   }
 }
 
-/**
- * Opens (creating if needed) a SQLite database and returns the store. Sets WAL, `foreign_keys=ON`,
- * `busy_timeout` and `synchronous=NORMAL`, verifies migration checksums and, by default, migrates.
- */
-export async function openSqliteStore(filename: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+function openDatabase(filename: string, options: SqliteStoreOptions): Database {
   const memory = filename === ':memory:';
   if (!memory && !existsSync(dirname(filename))) mkdirSync(dirname(filename), { recursive: true });
   const db = new BetterSqlite3(filename);
@@ -150,6 +146,20 @@ export async function openSqliteStore(filename: string, options: SqliteStoreOpti
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/**
+ * Opens (creating if needed) a SQLite database and returns the store. Sets WAL, `foreign_keys=ON`,
+ * `busy_timeout` and `synchronous=NORMAL`, verifies migration checksums and, by default, migrates.
+ */
+export async function openSqliteStore(filename: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const db = openDatabase(filename, options);
+  try {
     const migrations = options.migrations ?? MIGRATIONS;
     const clock = options.clock ?? systemClock;
     if (options.migrate === false) {
@@ -166,5 +176,22 @@ export async function openSqliteStore(filename: string, options: SqliteStoreOpti
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * Verifies and applies pending migrations to a database file, then closes it. Returns what it applied.
+ * Throws IntegrityError, writing nothing, when an applied migration was edited or the database is newer.
+ */
+export async function migrateSqlite(
+  filename: string,
+  options: Omit<SqliteStoreOptions, 'migrate'> = {},
+): Promise<MigrationResult> {
+  const db = openDatabase(filename, options);
+  try {
+    const clock = options.clock ?? systemClock;
+    return migrate(db, options.migrations ?? MIGRATIONS, () => clock.now());
+  } finally {
+    db.close();
   }
 }
