@@ -114,7 +114,10 @@ describe('ax serve', () => {
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
-      const lines = logs.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = logs
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.some((l) => l.msg === 'shutting down')).toBe(true);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

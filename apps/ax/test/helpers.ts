@@ -12,7 +12,10 @@ export interface CliResult {
 }
 
 /** Runs the built `ax` CLI in a child process, like a user would. */
-export function ax(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+export function ax(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, AX_DB: undefined, ...opts.env },

@@ -37,7 +37,8 @@ export interface AxErrorJSON {
 }
 
 // Keys whose values are replaced in toJSON(), whatever a caller put in `details` by mistake.
-const SECRET_KEY = /pass(word|phrase)?|secret|token|api[-_]?key|authorization|cookie|master[-_]?key|private[-_]?key|plaintext|^value$/i;
+const SECRET_KEY =
+  /pass(word|phrase)?|secret|token|api[-_]?key|authorization|cookie|master[-_]?key|private[-_]?key|plaintext|^value$/i;
 const MAX_DEPTH = 6;
 
 /** Returns a copy of `value` with secret-looking keys replaced by `[REDACTED]`. */

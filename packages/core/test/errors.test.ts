@@ -25,7 +25,11 @@ describe('error hierarchy', () => {
       [new ConflictError('dup'), 'CONFLICT', 409],
       [new UnauthorizedError(), 'UNAUTHORIZED', 401],
       [new ForbiddenError('no'), 'FORBIDDEN', 403],
-      [new QuotaExceededError({ quota: 'workflows', limit: 5, used: 5, requested: 1 }), 'QUOTA_EXCEEDED', 429],
+      [
+        new QuotaExceededError({ quota: 'workflows', limit: 5, used: 5, requested: 1 }),
+        'QUOTA_EXCEEDED',
+        429,
+      ],
       [new RateLimitExceededError(1200), 'RATE_LIMITED', 429],
       [new TenantSuspendedError('tnt_x', 'unpaid'), 'TENANT_SUSPENDED', 403],
       [new IntegrityError('edited'), 'INTEGRITY', 500],

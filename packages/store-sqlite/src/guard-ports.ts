@@ -4,7 +4,10 @@ type AnyMethod = (...args: never[]) => Promise<unknown>;
  * Wraps every method of every port with `call`, keeping the port types. Used twice: the store's own ports
  * wait for any running transaction; a transaction's ports refuse use after the transaction ended.
  */
-export function wrapPorts<P extends object>(ports: P, call: (fn: () => Promise<unknown>) => Promise<unknown>): P {
+export function wrapPorts<P extends object>(
+  ports: P,
+  call: (fn: () => Promise<unknown>) => Promise<unknown>,
+): P {
   const out: Record<string, Record<string, AnyMethod>> = {};
   for (const [name, port] of Object.entries(ports) as [string, Record<string, AnyMethod>][]) {
     const wrapped: Record<string, AnyMethod> = {};
@@ -16,4 +19,3 @@ export function wrapPorts<P extends object>(ports: P, call: (fn: () => Promise<u
   }
   return out as unknown as P;
 }
-

@@ -54,9 +54,12 @@ export function pendingMigrations(db: Database, migrations: readonly Migration[]
           { details: { databaseVersion: applied.at(-1)?.id, codeVersion: latestKnown } },
         );
       }
-      throw new IntegrityError(`database has migration ${row.id} (${row.name}) that this code does not ship`, {
-        details: { migration: row.id },
-      });
+      throw new IntegrityError(
+        `database has migration ${row.id} (${row.name}) that this code does not ship`,
+        {
+          details: { migration: row.id },
+        },
+      );
     }
     const checksum = migrationChecksum(known);
     if (checksum !== row.checksum) {
@@ -84,12 +87,15 @@ export function migrate(db: Database, migrations: readonly Migration[], now: () 
       checksum TEXT NOT NULL,
       applied_at INTEGER NOT NULL
     ) STRICT`);
-    const record = db.prepare('INSERT INTO ax_migrations (id, name, checksum, applied_at) VALUES (?, ?, ?, ?)');
+    const record = db.prepare(
+      'INSERT INTO ax_migrations (id, name, checksum, applied_at) VALUES (?, ?, ?, ?)',
+    );
     for (const m of pending) {
       db.exec(m.sql);
       record.run(m.id, m.name, migrationChecksum(m), now());
     }
-    const version = (db.prepare('SELECT max(id) AS v FROM ax_migrations').get() as { v: number | null }).v ?? 0;
+    const version =
+      (db.prepare('SELECT max(id) AS v FROM ax_migrations').get() as { v: number | null }).v ?? 0;
     return { applied: pending.map(({ id, name }) => ({ id, name })), version };
   });
   return run.immediate();

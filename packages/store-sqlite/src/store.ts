@@ -123,7 +123,8 @@ export class SqliteStore implements Store {
       } catch {
         ino = null;
       }
-      if (ino !== this.#inode) throw new IntegrityError(`database file ${this.filename} is missing or was replaced`);
+      if (ino !== this.#inode)
+        throw new IntegrityError(`database file ${this.filename} is missing or was replaced`);
     }
     this.db.prepare('SELECT 1').get();
     if (this.pendingMigrations().length > 0) throw new IntegrityError('database has pending migrations');
@@ -157,7 +158,10 @@ function openDatabase(filename: string, options: SqliteStoreOptions): Database {
  * Opens (creating if needed) a SQLite database and returns the store. Sets WAL, `foreign_keys=ON`,
  * `busy_timeout` and `synchronous=NORMAL`, verifies migration checksums and, by default, migrates.
  */
-export async function openSqliteStore(filename: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+export async function openSqliteStore(
+  filename: string,
+  options: SqliteStoreOptions = {},
+): Promise<SqliteStore> {
   const db = openDatabase(filename, options);
   try {
     const migrations = options.migrations ?? MIGRATIONS;

@@ -24,7 +24,11 @@ export function sqliteUserStore(db: Database): UserStore {
   const byEmail = db.prepare('SELECT * FROM users WHERE email = ?');
   const page = db.prepare('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?');
   const purge = db.prepare('DELETE FROM users WHERE id = ?');
-  const patch = new PatchStatements(db, 'users', { email: 'email', status: 'status', updatedAt: 'updated_at' });
+  const patch = new PatchStatements(db, 'users', {
+    email: 'email',
+    status: 'status',
+    updatedAt: 'updated_at',
+  });
 
   return {
     async insert(user: User) {

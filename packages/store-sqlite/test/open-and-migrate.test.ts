@@ -59,14 +59,18 @@ describe('openSqliteStore', () => {
 });
 
 describe('migration integrity', () => {
-  const extra: Migration = { id: 2, name: 'widgets', sql: 'CREATE TABLE widgets (id TEXT PRIMARY KEY) STRICT;' };
+  const extra: Migration = {
+    id: 2,
+    name: 'widgets',
+    sql: 'CREATE TABLE widgets (id TEXT PRIMARY KEY) STRICT;',
+  };
 
   it('applies new migrations forward-only', async () => {
     const file = tmpFile();
     await (await openSqliteStore(file, { migrations: [MIGRATIONS[0]!] })).close();
-    await expect(openSqliteStore(file, { migrations: [MIGRATIONS[0]!, extra], migrate: false })).rejects.toThrow(
-      /needs 1 migration/,
-    );
+    await expect(
+      openSqliteStore(file, { migrations: [MIGRATIONS[0]!, extra], migrate: false }),
+    ).rejects.toThrow(/needs 1 migration/);
     const store = await openSqliteStore(file, { migrations: [MIGRATIONS[0]!, extra] });
     expect(store.pendingMigrations()).toEqual([]);
     expect(store.migrate()).toEqual({ applied: [], version: 2 });
@@ -100,7 +104,11 @@ describe('migration integrity', () => {
   it('rolls back a migration that fails halfway', async () => {
     const file = tmpFile();
     await (await openSqliteStore(file, { migrations: [MIGRATIONS[0]!] })).close();
-    const broken: Migration = { id: 2, name: 'broken', sql: 'CREATE TABLE half (x) STRICT; CREATE TABLE half (y);' };
+    const broken: Migration = {
+      id: 2,
+      name: 'broken',
+      sql: 'CREATE TABLE half (x) STRICT; CREATE TABLE half (y);',
+    };
     await expect(openSqliteStore(file, { migrations: [MIGRATIONS[0]!, broken] })).rejects.toThrow();
     const raw = new BetterSqlite3(file, { readonly: true });
     cleanups.push(() => raw.close());

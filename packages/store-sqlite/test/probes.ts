@@ -15,7 +15,9 @@ export function sqliteProbe(filename: string): CoreProbe & { raw: BetterSqlite3.
   return {
     raw,
     async tenantRow(id) {
-      const r = raw.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as Record<string, never> | undefined;
+      const r = raw.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as
+        | Record<string, never>
+        | undefined;
       if (!r) return null;
       const t: Tenant = {
         id: r.id,
@@ -33,7 +35,13 @@ export function sqliteProbe(filename: string): CoreProbe & { raw: BetterSqlite3.
     async userRow(id) {
       const r = raw.prepare('SELECT * FROM users WHERE id = ?').get(id) as Record<string, never> | undefined;
       if (!r) return null;
-      const u: User = { id: r.id, email: r.email, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at };
+      const u: User = {
+        id: r.id,
+        email: r.email,
+        status: r.status,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      };
       return u;
     },
   };
@@ -46,7 +54,9 @@ export function tempDir(): { dir: string; remove(): void } {
 }
 
 /** A fresh file-backed store with its probe: what the testkit suites take. */
-export async function sqliteFixture(): Promise<StoreFixture<ReturnType<typeof sqliteProbe>> & { store: SqliteStore }> {
+export async function sqliteFixture(): Promise<
+  StoreFixture<ReturnType<typeof sqliteProbe>> & { store: SqliteStore }
+> {
   const tmp = tempDir();
   const filename = join(tmp.dir, 'test.db');
   const store = await openSqliteStore(filename);

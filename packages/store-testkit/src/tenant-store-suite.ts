@@ -23,7 +23,10 @@ export function tenantStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
         const first = makeTenant({ slug: 'acme' });
         await store.tenants.insert(first);
         await assert.rejects(store.tenants.insert(makeTenant({ slug: 'acme' })), ConflictError);
-        await assert.rejects(store.tenants.insert(makeTenant({ id: first.id, slug: 'other' })), ConflictError);
+        await assert.rejects(
+          store.tenants.insert(makeTenant({ id: first.id, slug: 'other' })),
+          ConflictError,
+        );
         assert.deepEqual(await probe.tenantRow(first.id), first);
       }),
     );
@@ -37,10 +40,18 @@ export function tenantStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
           statusReason: 'unpaid',
           updatedAt: tenant.updatedAt + 10,
         });
-        const expected = { ...tenant, status: 'suspended', statusReason: 'unpaid', updatedAt: tenant.updatedAt + 10 };
+        const expected = {
+          ...tenant,
+          status: 'suspended',
+          statusReason: 'unpaid',
+          updatedAt: tenant.updatedAt + 10,
+        };
         assert.deepEqual(updated, expected);
         assert.deepEqual(await probe.tenantRow(tenant.id), expected);
-        const cleared = await store.tenants.update(tenant.id, { statusReason: null, updatedAt: tenant.updatedAt + 20 });
+        const cleared = await store.tenants.update(tenant.id, {
+          statusReason: null,
+          updatedAt: tenant.updatedAt + 20,
+        });
         assert.equal(cleared?.statusReason, null);
         assert.equal(await store.tenants.update('tnt_missing', { name: 'x', updatedAt: 1 }), null);
       }),

@@ -110,7 +110,10 @@ export function transactionSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
                 const current = await tx.tenants.get(counter.id);
                 await (i % 2 === 0 ? sleep(i % 3) : new Promise((r) => setImmediate(r)));
                 await tx.tenants.insert(tenant);
-                await tx.tenants.update(counter.id, { name: String(Number(current!.name) + 1), updatedAt: i });
+                await tx.tenants.update(counter.id, {
+                  name: String(Number(current!.name) + 1),
+                  updatedAt: i,
+                });
                 await sleep(0);
                 const again = await tx.tenants.get(counter.id);
                 assert.equal(again!.name, String(Number(current!.name) + 1));

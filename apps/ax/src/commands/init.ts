@@ -6,7 +6,9 @@ import type { CommandAction } from '../program.js';
 export function registerInit(program: Command, action: CommandAction): void {
   program
     .command('init')
-    .description('create the database (--db, else AX_DB, else ./.ax/ax.db), migrate it, create the default tenant')
+    .description(
+      'create the database (--db, else AX_DB, else ./.ax/ax.db), migrate it, create the default tenant',
+    )
     .action(
       action(async (ctx) => {
         const store = await ctx.store();

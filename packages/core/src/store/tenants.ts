@@ -1,7 +1,9 @@
 import type { Tenant, TenantStatus } from '../entities.js';
 
 /** Fields of a tenant that may change after creation. */
-export type TenantPatch = Partial<Pick<Tenant, 'name' | 'plan' | 'status' | 'statusReason' | 'billingAnchorDay'>> & {
+export type TenantPatch = Partial<
+  Pick<Tenant, 'name' | 'plan' | 'status' | 'statusReason' | 'billingAnchorDay'>
+> & {
   updatedAt: number;
 };
 
