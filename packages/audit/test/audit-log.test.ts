@@ -1,8 +1,8 @@
-import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, ValidationError } from '@ax/core';
 import { makeTenant } from '@ax/store-testkit';
-import { canonicalJson, chainHash, canonicalEvent } from '../src/index.js';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { canonicalEvent, canonicalJson, chainHash } from '../src/index.js';
 import { ctxFor, type Fixture, fixture, T1, T2, TestMacSigner } from './helpers.js';
 
 let f: Fixture;
@@ -13,9 +13,20 @@ afterEach(async () => {
 describe('append and read', () => {
   it('appends events with gap-free per-tenant seqs, linked hashes and signatures', async () => {
     f = await fixture();
-    const a = await f.log.append(ctxFor(T1), { action: 'role.assign', resource: 'rol_1', resourceType: 'role' });
-    const b = await f.log.append(ctxFor(T2), { action: 'secret.read', resource: 'db-url' });
-    const c = await f.log.append(ctxFor(T1), { action: 'user.login', outcome: 'failure', reason: 'bad password' });
+    const a = await f.log.append(ctxFor(T1), {
+      action: 'role.assign',
+      resource: 'rol_1',
+      resourceType: 'role',
+    });
+    const b = await f.log.append(ctxFor(T2), {
+      action: 'secret.read',
+      resource: 'db-url',
+    });
+    const c = await f.log.append(ctxFor(T1), {
+      action: 'user.login',
+      outcome: 'failure',
+      reason: 'bad password',
+    });
     expect([a.seq, b.seq, c.seq]).toEqual([1, 1, 2]);
     expect(a.prevHash).toBe('0'.repeat(64));
     expect(c.prevHash).toBe(a.hash);
@@ -27,7 +38,10 @@ describe('append and read', () => {
 
   it('hashes SHA-256(prevHash ‖ canonical JSON), as documented', async () => {
     f = await fixture();
-    const e = await f.log.append(ctxFor(), { action: 'tenant.update', metadata: { b: 1, a: { d: [1, 'x'], c: null } } });
+    const e = await f.log.append(ctxFor(), {
+      action: 'tenant.update',
+      metadata: { b: 1, a: { d: [1, 'x'], c: null } },
+    });
     const raw = new BetterSqlite3(f.file, { readonly: true });
     const row = raw.prepare('SELECT * FROM audit_events WHERE seq = 1').get() as Record<string, never>;
     raw.close();
@@ -69,7 +83,10 @@ describe('append and read', () => {
     f = await fixture();
     const events = await f.log.appendBatch(
       ctxFor(),
-      Array.from({ length: 50 }, (_, i) => ({ action: 'workflow.run', resource: `wf_${i}` })),
+      Array.from({ length: 50 }, (_, i) => ({
+        action: 'workflow.run',
+        resource: `wf_${i}`,
+      })),
     );
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     await expect(
@@ -84,11 +101,17 @@ describe('append and read', () => {
     const t = makeTenant();
     await f.store.transaction(async (tx) => {
       await tx.tenants.insert(t);
-      await f.log.record(tx, ctxFor(), { action: 'tenant.create', resource: t.id });
+      await f.log.record(tx, ctxFor(), {
+        action: 'tenant.create',
+        resource: t.id,
+      });
     });
     await expect(
       f.store.transaction(async (tx) => {
-        await f.log.record(tx, ctxFor(), { action: 'tenant.create', resource: 'second' });
+        await f.log.record(tx, ctxFor(), {
+          action: 'tenant.create',
+          resource: 'second',
+        });
         await tx.tenants.insert(makeTenant({ slug: t.slug })); // conflict: whole transaction rolls back
       }),
     ).rejects.toBeInstanceOf(ConflictError);

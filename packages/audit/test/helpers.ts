@@ -24,7 +24,10 @@ export class TestMacSigner implements MacSigner {
 
   sign(data: Uint8Array | string): { keyVersion: number; mac: Uint8Array } {
     const key = this.#keys.get(this.currentVersion)!;
-    return { keyVersion: this.currentVersion, mac: createHmac('sha256', key).update(data).digest() };
+    return {
+      keyVersion: this.currentVersion,
+      mac: createHmac('sha256', key).update(data).digest(),
+    };
   }
 
   verify(data: Uint8Array | string, mac: Uint8Array, keyVersion: number): boolean {

@@ -51,4 +51,3 @@ export function toAuditRow(r: AuditRawRow): AuditRow {
     mac: r[18],
   };
 }
-

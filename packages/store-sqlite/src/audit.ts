@@ -4,7 +4,6 @@ import {
   type AuditArchive,
   type AuditCheckpoint,
   type AuditHead,
-  type AuditOutcome,
   type AuditRetentionPolicy,
   type AuditRow,
   type AuditStore,
@@ -182,7 +181,12 @@ export function sqliteAuditStore(db: Database): AuditStore {
       return readHead(tenantId);
     },
     async readRange(tenantId, r) {
-      const rows = range.all(tenantId, r.fromSeq, r.toSeq ?? Number.MAX_SAFE_INTEGER, r.limit) as AuditRawRow[];
+      const rows = range.all(
+        tenantId,
+        r.fromSeq,
+        r.toSeq ?? Number.MAX_SAFE_INTEGER,
+        r.limit,
+      ) as AuditRawRow[];
       return rows.map(toAuditRow);
     },
     async getBySeq(tenantId, seq) {
@@ -195,7 +199,8 @@ export function sqliteAuditStore(db: Database): AuditStore {
     },
     async counts(tenantId, { since, until }) {
       const byAction: Record<string, number> = {};
-      for (const r of countAction.all(tenantId, since, until) as { k: string; n: number }[]) byAction[r.k] = r.n;
+      for (const r of countAction.all(tenantId, since, until) as { k: string; n: number }[])
+        byAction[r.k] = r.n;
       const byOutcome: Record<string, number> = {};
       for (const r of countOutcome.all(tenantId, since, until) as { k: string; n: number }[]) {
         byOutcome[r.k] = r.n;
