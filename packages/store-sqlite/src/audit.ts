@@ -37,15 +37,16 @@ function eq(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
-/** AuditStore on one better-sqlite3 connection. Writes run in (nested-safe) IMMEDIATE transactions. */
-export function sqliteAuditStore(db: Database): AuditStore {
+// Statements are prepared on first use, so a store opened on a database without this migration (adapter
+// tests that pin older migrations) still opens.
+function prepareStatements(db: Database) {
   const insert = db.prepare(
     `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const headGet = db.prepare('SELECT seq, hash, timestamp FROM audit_heads WHERE tenant_id = ?').raw();
   const headPut = db.prepare(
     `INSERT INTO audit_heads (tenant_id, seq, hash, timestamp) VALUES (?, ?, ?, ?)
-     ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, timestamp = excluded.timestamp`,
+       ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, timestamp = excluded.timestamp`,
   );
   const range = db
     .prepare(
@@ -66,12 +67,12 @@ export function sqliteAuditStore(db: Database): AuditStore {
   const anchorGet = db.prepare('SELECT * FROM audit_anchors WHERE tenant_id = ?');
   const anchorPut = db.prepare(
     `INSERT INTO audit_anchors (tenant_id, seq, hash, pruned_at, key_version, mac) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at,
-       key_version = excluded.key_version, mac = excluded.mac`,
+       ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at,
+         key_version = excluded.key_version, mac = excluded.mac`,
   );
   const archiveInsert = db.prepare(
     `INSERT OR REPLACE INTO audit_archives (tenant_id, from_seq, to_seq, last_hash, location, manifest_mac, verified_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const archiveCovering = db.prepare(
     'SELECT * FROM audit_archives WHERE tenant_id = ? AND to_seq = ? AND from_seq <= ? ORDER BY verified_at DESC LIMIT 1',
@@ -91,11 +92,41 @@ export function sqliteAuditStore(db: Database): AuditStore {
   );
   const countActor = db.prepare(
     `SELECT actor_type AS t, actor_id AS a, count(*) AS n FROM audit_events
-     WHERE tenant_id = ? AND timestamp >= ? AND timestamp < ? GROUP BY actor_type, actor_id ORDER BY n DESC, a LIMIT 20`,
+       WHERE tenant_id = ? AND timestamp >= ? AND timestamp < ? GROUP BY actor_type, actor_id ORDER BY n DESC, a LIMIT 20`,
   );
 
+  return {
+    insert,
+    headGet,
+    headPut,
+    range,
+    bySeq,
+    lastBefore,
+    minSeq,
+    cpInsert,
+    cpLatest,
+    anchorGet,
+    anchorPut,
+    archiveInsert,
+    archiveCovering,
+    guardOpen,
+    guardClose,
+    pruneRows,
+    retentionPut,
+    retentionGet,
+    countAction,
+    countOutcome,
+    countActor,
+  };
+}
+
+/** AuditStore on one better-sqlite3 connection. Writes run in (nested-safe) IMMEDIATE transactions. */
+export function sqliteAuditStore(db: Database): AuditStore {
+  let prepared: ReturnType<typeof prepareStatements> | undefined;
+  const S = () => (prepared ??= prepareStatements(db));
+
   function readHead(tenantId: string): AuditHead {
-    const r = headGet.get(tenantId) as [number, Buffer, number] | undefined;
+    const r = S().headGet.get(tenantId) as [number, Buffer, number] | undefined;
     return r
       ? { tenantId, seq: r[0], hash: r[1], timestamp: r[2] }
       : { tenantId, seq: 0, hash: GENESIS, timestamp: 0 };
@@ -113,7 +144,7 @@ export function sqliteAuditStore(db: Database): AuditStore {
           details: { tenantId, headSeq: head.seq, seq: row.seq },
         });
       }
-      insert.run(
+      S().insert.run(
         row.tenantId,
         row.seq,
         row.id,
@@ -138,29 +169,29 @@ export function sqliteAuditStore(db: Database): AuditStore {
       prev = row.hash;
       ts = row.timestamp;
     }
-    if (rows.length > 0) headPut.run(tenantId, seq, prev, ts);
+    if (rows.length > 0) S().headPut.run(tenantId, seq, prev, ts);
     return rows;
   });
 
   const pruneTx = db.transaction((a: AuditAnchor): number => {
-    const first = (minSeq.get(a.tenantId) as { seq: number | null }).seq;
-    const target = bySeq.get(a.tenantId, a.seq) as AuditRawRow | undefined;
+    const first = (S().minSeq.get(a.tenantId) as { seq: number | null }).seq;
+    const target = S().bySeq.get(a.tenantId, a.seq) as AuditRawRow | undefined;
     if (first === null || !target) {
       throw new IntegrityError(`nothing to prune through seq ${a.seq}`, {
         details: { tenantId: a.tenantId, seq: a.seq },
       });
     }
-    const archive = archiveCovering.get(a.tenantId, a.seq, first) as { last_hash: Buffer } | undefined;
+    const archive = S().archiveCovering.get(a.tenantId, a.seq, first) as { last_hash: Buffer } | undefined;
     if (!archive || !eq(archive.last_hash, target[16]) || !eq(a.hash, target[16])) {
       throw new IntegrityError(
         `refusing to prune seq ${first}..${a.seq}: no verified archive covers that range with a matching hash`,
         { details: { tenantId: a.tenantId, fromSeq: first, toSeq: a.seq } },
       );
     }
-    guardOpen.run(a.tenantId, a.seq);
-    const removed = pruneRows.run(a.tenantId, a.seq).changes;
-    guardClose.run(a.tenantId);
-    anchorPut.run(a.tenantId, a.seq, a.hash, a.prunedAt, a.keyVersion, a.mac);
+    S().guardOpen.run(a.tenantId, a.seq);
+    const removed = S().pruneRows.run(a.tenantId, a.seq).changes;
+    S().guardClose.run(a.tenantId);
+    S().anchorPut.run(a.tenantId, a.seq, a.hash, a.prunedAt, a.keyVersion, a.mac);
     return removed;
   });
 
@@ -181,7 +212,7 @@ export function sqliteAuditStore(db: Database): AuditStore {
       return readHead(tenantId);
     },
     async readRange(tenantId, r) {
-      const rows = range.all(
+      const rows = S().range.all(
         tenantId,
         r.fromSeq,
         r.toSeq ?? Number.MAX_SAFE_INTEGER,
@@ -190,35 +221,35 @@ export function sqliteAuditStore(db: Database): AuditStore {
       return rows.map(toAuditRow);
     },
     async getBySeq(tenantId, seq) {
-      const r = bySeq.get(tenantId, seq) as AuditRawRow | undefined;
+      const r = S().bySeq.get(tenantId, seq) as AuditRawRow | undefined;
       return r ? toAuditRow(r) : null;
     },
     query: sqliteAuditQuery(db),
     async lastSeqBefore(tenantId, timestamp) {
-      return (lastBefore.get(tenantId, timestamp) as { seq: number | null }).seq ?? 0;
+      return (S().lastBefore.get(tenantId, timestamp) as { seq: number | null }).seq ?? 0;
     },
     async counts(tenantId, { since, until }) {
       const byAction: Record<string, number> = {};
-      for (const r of countAction.all(tenantId, since, until) as { k: string; n: number }[])
+      for (const r of S().countAction.all(tenantId, since, until) as { k: string; n: number }[])
         byAction[r.k] = r.n;
       const byOutcome: Record<string, number> = {};
-      for (const r of countOutcome.all(tenantId, since, until) as { k: string; n: number }[]) {
+      for (const r of S().countOutcome.all(tenantId, since, until) as { k: string; n: number }[]) {
         byOutcome[r.k] = r.n;
       }
       const byActor = (
-        countActor.all(tenantId, since, until) as { t: AuditActorType; a: string; n: number }[]
+        S().countActor.all(tenantId, since, until) as { t: AuditActorType; a: string; n: number }[]
       ).map((r) => ({ actorType: r.t, actorId: r.a, count: r.n }));
       return { byAction, byOutcome, byActor };
     },
     async insertCheckpoint(cp) {
-      cpInsert.run(cp.tenantId, cp.seq, cp.headHash, cp.time, cp.keyVersion, cp.mac);
+      S().cpInsert.run(cp.tenantId, cp.seq, cp.headHash, cp.time, cp.keyVersion, cp.mac);
     },
     async latestCheckpoint(tenantId) {
-      const r = cpLatest.get(tenantId) as CheckpointRow | undefined;
+      const r = S().cpLatest.get(tenantId) as CheckpointRow | undefined;
       return r ? toCheckpoint(r) : null;
     },
     async anchor(tenantId) {
-      const r = anchorGet.get(tenantId) as AnchorRow | undefined;
+      const r = S().anchorGet.get(tenantId) as AnchorRow | undefined;
       return r
         ? {
             tenantId: r.tenant_id,
@@ -231,16 +262,24 @@ export function sqliteAuditStore(db: Database): AuditStore {
         : null;
     },
     async recordArchive(a: AuditArchive) {
-      archiveInsert.run(a.tenantId, a.fromSeq, a.toSeq, a.lastHash, a.location, a.manifestMac, a.verifiedAt);
+      S().archiveInsert.run(
+        a.tenantId,
+        a.fromSeq,
+        a.toSeq,
+        a.lastHash,
+        a.location,
+        a.manifestMac,
+        a.verifiedAt,
+      );
     },
     async prune(anchor) {
       return pruneTx.immediate(anchor);
     },
     async setRetention(p: AuditRetentionPolicy) {
-      retentionPut.run(p.tenantId, p.days);
+      S().retentionPut.run(p.tenantId, p.days);
     },
     async getRetention(tenantId) {
-      const r = retentionGet.get(tenantId) as { days: number } | undefined;
+      const r = S().retentionGet.get(tenantId) as { days: number } | undefined;
       return r ? { tenantId, days: r.days } : null;
     },
   };

@@ -1,3 +1,4 @@
+export { type AuditProbe, auditStoreSuite } from './audit-store-suite.js';
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
