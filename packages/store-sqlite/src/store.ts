@@ -110,7 +110,10 @@ export class SqliteStore implements Store {
 
   /** Migrations not yet applied. Throws IntegrityError like {@link migrate}, without writing. */
   pendingMigrations(): { id: number; name: string }[] {
-    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({ id, name }));
+    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({
+      id,
+      name,
+    }));
   }
 
   /** Checks the file is still the one opened (not deleted or replaced) and answers a query. */

@@ -1,7 +1,12 @@
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
-export type { CoreProbe, StoreFactory, StoreFixture, TestApi } from './types.js';
+export type {
+  CoreProbe,
+  StoreFactory,
+  StoreFixture,
+  TestApi,
+} from './types.js';
 export { userStoreSuite } from './user-store-suite.js';
 
 import { tenantStoreSuite } from './tenant-store-suite.js';
