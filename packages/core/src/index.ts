@@ -49,6 +49,15 @@ export {
   isId,
 } from './ids.js';
 export type { MacSigner } from './mac.js';
+export type {
+  EncryptionBlock,
+  KeyringPolicy,
+  KeyringRecord,
+  KeyringStore,
+  KeyVersionRecord,
+  KeyVersionStatus,
+  MasterKeyKdf,
+} from './store/keyring.js';
 export type { Store, StorePorts, Transactional } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } from '@ax/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { wrapPorts } from './guard-ports.js';
+import { sqliteKeyringStore } from './keyring.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SerialQueue } from './serial-queue.js';
@@ -28,6 +29,7 @@ function createPorts(db: Database): StorePorts {
   return {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
+    keyring: sqliteKeyringStore(db),
   };
 }
 
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
   readonly filename: string;
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
+  readonly keyring: StorePorts['keyring'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -64,6 +67,7 @@ export class SqliteStore implements Store {
     const guarded = wrapPorts(this.#ports, (fn) => this.#outside(fn));
     this.tenants = guarded.tenants;
     this.users = guarded.users;
+    this.keyring = guarded.keyring;
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.

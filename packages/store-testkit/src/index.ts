@@ -1,4 +1,5 @@
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
+export { type KeyringProbe, keyringStoreSuite, makeKeyring } from './keyring-store-suite.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
 export type {
