@@ -30,8 +30,8 @@ export {
   IntegrityError,
   isAxError,
   NotFoundError,
-  QuotaExceededError,
   type QuotaExceededDetails,
+  QuotaExceededError,
   RateLimitExceededError,
   redactSecrets,
   TenantSuspendedError,
@@ -40,7 +40,14 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
-export { createIdGenerator, ID_PREFIXES, type IdGenerator, type IdKind, idSchema, isId } from './ids.js';
+export {
+  createIdGenerator,
+  ID_PREFIXES,
+  type IdGenerator,
+  type IdKind,
+  idSchema,
+  isId,
+} from './ids.js';
 export type { MacSigner } from './mac.js';
 export type {
   AuditActorType,
@@ -55,6 +62,15 @@ export type {
   AuditRow,
   AuditStore,
 } from './store/audit.js';
+export type {
+  EncryptionBlock,
+  KeyringPolicy,
+  KeyringRecord,
+  KeyringStore,
+  KeyVersionRecord,
+  KeyVersionStatus,
+  MasterKeyKdf,
+} from './store/keyring.js';
 export type { Store, StorePorts, Transactional } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

@@ -4,6 +4,7 @@ import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } 
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { sqliteAuditStore } from './audit.js';
 import { wrapPorts } from './guard-ports.js';
+import { sqliteKeyringStore } from './keyring.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SerialQueue } from './serial-queue.js';
@@ -30,6 +31,7 @@ function createPorts(db: Database): StorePorts {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
     audit: sqliteAuditStore(db),
+    keyring: sqliteKeyringStore(db),
   };
 }
 
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
   readonly audit: StorePorts['audit'];
+  readonly keyring: StorePorts['keyring'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -68,6 +71,7 @@ export class SqliteStore implements Store {
     this.tenants = guarded.tenants;
     this.users = guarded.users;
     this.audit = guarded.audit;
+    this.keyring = guarded.keyring;
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
@@ -114,7 +118,10 @@ export class SqliteStore implements Store {
 
   /** Migrations not yet applied. Throws IntegrityError like {@link migrate}, without writing. */
   pendingMigrations(): { id: number; name: string }[] {
-    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({ id, name }));
+    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({
+      id,
+      name,
+    }));
   }
 
   /** Checks the file is still the one opened (not deleted or replaced) and answers a query. */

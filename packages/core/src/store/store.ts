@@ -1,4 +1,5 @@
 import type { AuditStore } from './audit.js';
+import type { KeyringStore } from './keyring.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
@@ -10,6 +11,7 @@ export interface StorePorts {
   tenants: TenantStore;
   users: UserStore;
   audit: AuditStore;
+  keyring: KeyringStore;
 }
 
 /**
