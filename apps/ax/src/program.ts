@@ -1,5 +1,6 @@
 import { toAxError } from '@ax/core';
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
@@ -56,6 +57,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerInit(program, action);
   registerMigrate(program, action);
   registerServe(program, action);
+  registerAudit(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(outputFor(env));
