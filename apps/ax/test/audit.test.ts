@@ -1,0 +1,114 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ax, tempDir } from './helpers.js';
+
+const dirs: { remove(): void }[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.remove();
+});
+const env = {
+  AX_MASTER_KEY: `base64:${Buffer.alloc(32, 0)
+    .map((_, i) => (i * 37 + 11) % 256)
+    .toString('base64')}`,
+};
+
+function setup(): string {
+  const t = tempDir();
+  dirs.push(t);
+  expect(ax(['init'], { cwd: t.dir, env }).code).toBe(0);
+  return t.dir;
+}
+const run = (cwd: string, args: string[]) => ax(args, { cwd, env });
+const json = (cwd: string, args: string[]) => {
+  const r = run(cwd, [...args, '--json']);
+  return { ...r, body: r.stdout ? JSON.parse(r.stdout) : null };
+};
+
+describe('ax audit', () => {
+  it('verify reports ok on a real log, then names the seq and says modified after a sqlite3-style edit', () => {
+    const cwd = setup();
+    for (let i = 0; i < 3; i++) expect(run(cwd, ['audit', 'verify', '--tenant', 'default']).code).toBe(0);
+    const ok = json(cwd, ['audit', 'verify', '--tenant', 'default']);
+    expect(ok.code).toBe(0);
+    expect(ok.body).toMatchObject({ ok: true, count: 3 });
+    const raw = new BetterSqlite3(join(cwd, '.ax', 'ax.db'));
+    expect(() => raw.prepare("UPDATE audit_events SET outcome = 'failure' WHERE seq = 2").run()).toThrow(
+      /append-only/,
+    );
+    raw.exec('DROP TRIGGER audit_events_no_update');
+    raw.prepare("UPDATE audit_events SET outcome = 'failure' WHERE seq = 2").run();
+    raw.close();
+    const bad = run(cwd, ['audit', 'verify', '--tenant', 'default']);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toMatch(/seq 2 modified/);
+    expect(json(cwd, ['audit', 'verify', '--tenant', 'default']).body).toMatchObject({
+      ok: false,
+      seq: 2,
+      kind: 'modified',
+    });
+  });
+
+  it('checkpoint --out makes a cut tail detectable with verify --checkpoint', () => {
+    const cwd = setup();
+    for (let i = 0; i < 4; i++) run(cwd, ['audit', 'verify', '--tenant', 'default']);
+    expect(run(cwd, ['audit', 'checkpoint', '--tenant', 'default', '--out', 'cp.json']).code).toBe(0);
+    const cp = JSON.parse(readFileSync(join(cwd, 'cp.json'), 'utf8'));
+    expect(cp.seq).toBe(4);
+    const raw = new BetterSqlite3(join(cwd, '.ax', 'ax.db'));
+    raw.exec('DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_heads_forward_only');
+    raw.exec('DELETE FROM audit_events WHERE seq > 2');
+    raw.exec('UPDATE audit_heads SET seq = 2, hash = (SELECT hash FROM audit_events WHERE seq = 2)');
+    raw.close();
+    const r = json(cwd, ['audit', 'verify', '--tenant', 'default', '--checkpoint', 'cp.json']);
+    expect(r.code).toBe(3);
+    expect(r.body).toMatchObject({ ok: false, kind: 'truncated', seq: 3 });
+  });
+
+  it('query filters, export + verify-export (and a tampered export fails), compliance, prune', () => {
+    const cwd = setup();
+    for (let i = 0; i < 3; i++) run(cwd, ['audit', 'verify', '--tenant', 'default']);
+    const q = json(cwd, ['audit', 'query', '--tenant', 'default', '--action', 'audit.*', '--limit', '2']);
+    expect(q.code).toBe(0);
+    expect(q.body.events).toHaveLength(2);
+    expect(q.body.nextCursor).toBeTruthy();
+    expect(json(cwd, ['audit', 'query', '--tenant', 'default', '--outcome', 'denied']).body.events).toEqual(
+      [],
+    );
+    expect(run(cwd, ['audit', 'query']).code).toBe(2);
+    expect(run(cwd, ['audit', 'query', '--all-tenants', '--as', 'usr_x']).code).toBe(2);
+
+    for (const format of ['jsonl', 'csv']) {
+      const out = `log.${format}`;
+      const e = json(cwd, ['audit', 'export', '--tenant', 'default', '--format', format, '--out', out]);
+      expect(e.code).toBe(0);
+      expect(e.body.manifest.count).toBeGreaterThanOrEqual(3);
+      expect(json(cwd, ['audit', 'verify-export', out]).body).toMatchObject({ ok: true });
+      const bytes = readFileSync(join(cwd, out));
+      bytes[Math.floor(bytes.length / 2)] ^= 1;
+      writeFileSync(join(cwd, out), bytes);
+      expect(run(cwd, ['audit', 'verify-export', out]).code).toBe(3);
+    }
+
+    const md = run(cwd, ['audit', 'compliance', '--tenant', 'default', '--since', '1d']);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toContain('**Chain verified**');
+    const rep = json(cwd, ['audit', 'compliance', '--tenant', 'default', '--since', '1d']);
+    expect(rep.body.byAction['audit.verify']).toBe(3);
+
+    const p = json(cwd, ['audit', 'prune', '--tenant', 'default', '--days', '30']);
+    expect(p.code).toBe(0);
+    expect(p.body).toMatchObject({ pruned: 0, days: 30 });
+  });
+
+  it('records the --as user as the actor of audit commands', () => {
+    const cwd = setup();
+    run(cwd, ['audit', 'verify', '--tenant', 'default', '--as', 'usr_auditor']);
+    const q = json(cwd, ['audit', 'query', '--tenant', 'default', '--actor', 'usr_auditor']);
+    expect(q.body.events[0]).toMatchObject({
+      action: 'audit.verify',
+      actor: { type: 'user', id: 'usr_auditor' },
+    });
+  });
+});
