@@ -297,8 +297,8 @@ export class AuditLog {
     });
   }
 
-  /** Streams a tenant's events in seq order, a page at a time (never the whole log in memory). */
-  async *rows(tenantId: string, range: { from?: number; to?: number } = {}): AsyncGenerator<AuditRow> {
+  /** Streams a tenant's rows in seq order, one page (array) at a time: never the whole log in memory. */
+  async *pages(tenantId: string, range: { from?: number; to?: number } = {}): AsyncGenerator<AuditRow[]> {
     let from = range.from ?? 1;
     const to = range.to ?? Number.MAX_SAFE_INTEGER;
     while (from <= to) {
@@ -307,10 +307,15 @@ export class AuditLog {
         toSeq: to,
         limit: this.#pageSize,
       });
-      for (const r of page) yield r;
+      if (page.length > 0) yield page;
       if (page.length < this.#pageSize) return;
       from = page[page.length - 1]!.seq + 1;
     }
+  }
+
+  /** Streams a tenant's rows in seq order (paged underneath). */
+  async *rows(tenantId: string, range: { from?: number; to?: number } = {}): AsyncGenerator<AuditRow> {
+    for await (const page of this.pages(tenantId, range)) yield* page;
   }
 
   /** {@link rows} mapped to the read shape. */
@@ -405,9 +410,11 @@ export class AuditLog {
       headSeq: head.seq,
       expect: cp && cp.seq >= startSeq ? { seq: cp.seq, hash: unhex(cp.headHash) } : undefined,
     });
-    for await (const row of this.rows(tenantId, { from: startSeq, to: o.to })) {
-      const b = v.push(row);
-      if (b) return broken(b);
+    for await (const page of this.pages(tenantId, { from: startSeq, to: o.to })) {
+      for (const row of page) {
+        const b = v.push(row);
+        if (b) return broken(b);
+      }
     }
     const last = v.finish();
     if (last) return broken(last);

@@ -13,7 +13,7 @@ export function chainHash(prevHash: Uint8Array, canonical: string): Buffer {
 /** Constant-length byte equality (hashes are public; this is for clarity, not secrecy). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  return (a instanceof Buffer ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength)).equals(b);
 }
 
 /** Lowercase hex of bytes. */

@@ -155,19 +155,17 @@ export async function exportAudit(
   let count = 0;
   let firstHash: string | null = null;
   let lastHash: Uint8Array | null = null;
-  let buf = '';
-  for await (const r of log.rows(tenantId, { from: fromSeq, to: toSeq })) {
-    if (firstHash === null) firstHash = hex(r.hash);
-    lastHash = r.hash;
-    buf += line(r);
-    count++;
-    if (buf.length > 64 * 1024) {
-      await emit(buf);
-      buf = '';
-      options.onProgress?.(count, total);
+  for await (const page of log.pages(tenantId, { from: fromSeq, to: toSeq })) {
+    let buf = '';
+    for (const r of page) {
+      if (firstHash === null) firstHash = hex(r.hash);
+      lastHash = r.hash;
+      buf += line(r);
+      count++;
     }
+    await emit(buf);
+    options.onProgress?.(count, total);
   }
-  if (buf) await emit(buf);
   options.onProgress?.(count, total);
   const signer = log.signer;
   let checkpoint: PublishedCheckpoint | null = null;
