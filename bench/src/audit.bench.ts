@@ -269,7 +269,7 @@ export async function auditCases(): Promise<{ cases: BenchCase[]; cleanup(): Pro
     };
   }
   await big.close();
-  const child = join(import.meta.dirname, 'audit-export-child.ts');
+  const child = join(import.meta.dirname, 'audit-export-child.mjs');
   const out = execFileSync(
     process.execPath,
     ['--import', 'tsx', child, bigFile, t, join(dir, 'export.jsonl')],

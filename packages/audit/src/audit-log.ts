@@ -298,17 +298,17 @@ export class AuditLog {
   }
 
   /** Streams a tenant's rows in seq order, one page (array) at a time: never the whole log in memory. */
-  async *pages(tenantId: string, range: { from?: number; to?: number } = {}): AsyncGenerator<AuditRow[]> {
+  async *pages(
+    tenantId: string,
+    range: { from?: number; to?: number; pageSize?: number } = {},
+  ): AsyncGenerator<AuditRow[]> {
     let from = range.from ?? 1;
     const to = range.to ?? Number.MAX_SAFE_INTEGER;
+    const limit = range.pageSize ?? this.#pageSize;
     while (from <= to) {
-      const page = await this.#store.audit.readRange(tenantId, {
-        fromSeq: from,
-        toSeq: to,
-        limit: this.#pageSize,
-      });
+      const page = await this.#store.audit.readRange(tenantId, { fromSeq: from, toSeq: to, limit });
       if (page.length > 0) yield page;
-      if (page.length < this.#pageSize) return;
+      if (page.length < limit) return;
       from = page[page.length - 1]!.seq + 1;
     }
   }

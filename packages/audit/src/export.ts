@@ -155,7 +155,8 @@ export async function exportAudit(
   let count = 0;
   let firstHash: string | null = null;
   let lastHash: Uint8Array | null = null;
-  for await (const page of log.pages(tenantId, { from: fromSeq, to: toSeq })) {
+  // Small pages: rows die young (scavenged, not promoted), which keeps peak memory flat on big exports.
+  for await (const page of log.pages(tenantId, { from: fromSeq, to: toSeq, pageSize: 256 })) {
     let buf = '';
     for (const r of page) {
       if (firstHash === null) firstHash = hex(r.hash);

@@ -38,13 +38,30 @@ export function sqliteAuditQuery(db: Database): (filter: AuditQueryFilter) => Pr
       where.push('action >= ? AND action < ?');
       args.push(f.actionPrefix, `${f.actionPrefix}\uffff`);
     }
-    if (f.since !== undefined) {
-      where.push('timestamp >= ?');
-      args.push(f.since);
-    }
-    if (f.until !== undefined) {
-      where.push('timestamp < ?');
-      args.push(f.until);
+    if (scoped) {
+      // Timestamps never decrease along a tenant's chain (append enforces it), so a time range is a seq range:
+      // two seeks on the time index, then the filter index scans by seq with no sort.
+      if (f.since !== undefined) {
+        where.push(
+          'seq >= coalesce((SELECT seq FROM audit_events WHERE tenant_id = ? AND timestamp >= ? ORDER BY timestamp, seq LIMIT 1), 9e18)',
+        );
+        args.push(f.tenantId, f.since);
+      }
+      if (f.until !== undefined) {
+        where.push(
+          'seq < coalesce((SELECT seq FROM audit_events WHERE tenant_id = ? AND timestamp >= ? ORDER BY timestamp, seq LIMIT 1), 9e18)',
+        );
+        args.push(f.tenantId, f.until);
+      }
+    } else {
+      if (f.since !== undefined) {
+        where.push('timestamp >= ?');
+        args.push(f.since);
+      }
+      if (f.until !== undefined) {
+        where.push('timestamp < ?');
+        args.push(f.until);
+      }
     }
     if (f.cursor !== undefined) {
       const m = /^([sp])(\d{1,16})$/.exec(f.cursor);

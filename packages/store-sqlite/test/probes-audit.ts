@@ -34,13 +34,15 @@ export function sqliteAuditProbe(filename: string): AuditProbe & { raw: BetterSq
     raw,
     async auditSeqs(tenantId) {
       return (
-        raw.prepare('SELECT seq FROM audit_events WHERE tenant_id = ? ORDER BY seq').all(tenantId) as { seq: number }[]
+        raw.prepare('SELECT seq FROM audit_events WHERE tenant_id = ? ORDER BY seq').all(tenantId) as {
+          seq: number;
+        }[]
       ).map((r) => r.seq);
     },
     async auditRow(tenantId, seq) {
-      const r = raw.prepare('SELECT * FROM audit_events WHERE tenant_id = ? AND seq = ?').get(tenantId, seq) as
-        | Row
-        | undefined;
+      const r = raw
+        .prepare('SELECT * FROM audit_events WHERE tenant_id = ? AND seq = ?')
+        .get(tenantId, seq) as Row | undefined;
       if (!r) return null;
       return {
         id: r.id,

@@ -109,7 +109,9 @@ export function auditStoreSuite(t: TestApi, make: StoreFactory<AuditProbe>): voi
         const a = tenant();
         const b = tenant();
         await Promise.all(
-          Array.from({ length: 40 }, (_, i) => store.audit.append(i % 2 ? a : b, sealer(i % 2 ? a : b, 1 + (i % 3)))),
+          Array.from({ length: 40 }, (_, i) =>
+            store.audit.append(i % 2 ? a : b, sealer(i % 2 ? a : b, 1 + (i % 3))),
+          ),
         );
         for (const x of [a, b]) {
           const seqs = await probe.auditSeqs(x);
@@ -153,7 +155,7 @@ export function auditStoreSuite(t: TestApi, make: StoreFactory<AuditProbe>): voi
         );
         assert.ok(page.every((r) => r.tenantId === a));
         assert.equal((await store.audit.readRange(b, { fromSeq: 1, limit: 100 })).length, 5);
-        assert.equal((await store.audit.getBySeq(b, 6)), null);
+        assert.equal(await store.audit.getBySeq(b, 6), null);
         assert.equal((await store.audit.getBySeq(a, 25))?.seq, 25);
       }),
     );
@@ -177,7 +179,12 @@ export function auditStoreSuite(t: TestApi, make: StoreFactory<AuditProbe>): voi
         } while (cursor);
         const expected = Array.from({ length: 30 }, (_, i) => 30 - i).filter((s) => s % 3 !== 0);
         assert.deepEqual(seen, expected);
-        const denied = await store.audit.query({ tenantId: a, outcome: 'denied', actorId: 'usr_even', limit: 100 });
+        const denied = await store.audit.query({
+          tenantId: a,
+          outcome: 'denied',
+          actorId: 'usr_even',
+          limit: 100,
+        });
         assert.deepEqual(
           denied.rows.map((r) => r.seq),
           [28, 14],

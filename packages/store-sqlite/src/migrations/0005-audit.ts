@@ -38,7 +38,7 @@ CREATE INDEX audit_events_action ON audit_events (tenant_id, action, seq);
 CREATE INDEX audit_events_actor ON audit_events (tenant_id, actor_id, seq);
 CREATE INDEX audit_events_outcome ON audit_events (tenant_id, outcome, seq);
 CREATE INDEX audit_events_resource ON audit_events (tenant_id, resource, seq);
-CREATE INDEX audit_events_time ON audit_events (tenant_id, timestamp);
+CREATE INDEX audit_events_time ON audit_events (tenant_id, timestamp, seq);
 
 CREATE TABLE audit_heads (
   tenant_id TEXT PRIMARY KEY,

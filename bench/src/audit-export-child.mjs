@@ -1,11 +1,12 @@
-// Child process for the export memory measurement: exports one tenant of a seeded database to JSONL with a
+// Child process for the export memory measurement (plain JS on the built packages, so no TypeScript
+// loader inflates the figure): exports one tenant of a seeded database to JSONL with a
 // throwaway signer key and prints {count, maxRssMb, seconds} as its last line.
 import { randomBytes } from 'node:crypto';
 import { AuditLog, exportAuditToFile } from '@ax/audit';
 import { Keyring, MemoryKeyringStore } from '@ax/crypto';
 import { openSqliteStore } from '@ax/store-sqlite';
 
-const [file, tenantId, out] = process.argv.slice(2) as [string, string, string];
+const [file, tenantId, out] = process.argv.slice(2);
 const keyring = await Keyring.open({
   store: new MemoryKeyringStore(),
   masterKey: `base64:${randomBytes(32).toString('base64')}`,
