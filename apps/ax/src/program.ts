@@ -5,6 +5,7 @@ import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
+import { auditAsCommand } from './services/audit.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
 /** Wraps a command body: builds its context, closes what it opened, maps errors to exit codes. */
@@ -38,9 +39,11 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
     async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const { ctx, finish } = commandContext(cmd, env);
+      let failure: unknown = null;
       try {
         await body(ctx, ...(args as never));
       } catch (err) {
+        failure = err;
         if (err instanceof ExitWith) {
           setExitCode(err.exitCode);
           return;
@@ -50,6 +53,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
         if (ctx.opts.debug && err instanceof Error && err.stack) env.stderr.write(`${err.stack}\n`);
         setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
       } finally {
+        await auditAsCommand(ctx, cmd, failure);
         await finish();
       }
     };

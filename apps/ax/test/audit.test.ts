@@ -106,9 +106,28 @@ describe('ax audit', () => {
     const cwd = setup();
     run(cwd, ['audit', 'verify', '--tenant', 'default', '--as', 'usr_auditor']);
     const q = json(cwd, ['audit', 'query', '--tenant', 'default', '--actor', 'usr_auditor']);
+    const actions = q.body.events.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(['command.run', 'audit.verify']);
     expect(q.body.events[0]).toMatchObject({
-      action: 'audit.verify',
       actor: { type: 'user', id: 'usr_auditor' },
+      outcome: 'success',
+      resource: 'audit verify',
+      resourceType: 'command',
     });
+    // a failing command run --as is recorded with outcome failure
+    expect(
+      run(cwd, ['audit', 'verify', '--tenant', 'default', '--as', 'usr_auditor', '--from', '0']).code,
+    ).toBe(2);
+    const failed = json(cwd, [
+      'audit',
+      'query',
+      '--tenant',
+      'default',
+      '--action',
+      'command.run',
+      '--limit',
+      '1',
+    ]);
+    expect(failed.body.events[0]).toMatchObject({ outcome: 'failure', reason: 'VALIDATION' });
   });
 });

@@ -18,7 +18,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Lowercase hex of bytes. */
 export function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  return (b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('hex');
 }
 
 /** Bytes of a hex string (empty when malformed, which never verifies). */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { type AuditRow, type ExecutionContext, type MacSigner, parseInput } from '@ax/core';
 import { z } from 'zod';
 import type { AuditLog } from './audit-log.js';
@@ -235,16 +235,30 @@ export async function exportAuditToFile(
   options: ExportOptions,
 ): Promise<ExportManifest> {
   const tmp = `${file}.partial`;
-  const out = createWriteStream(tmp);
+  const fd = openSync(tmp, 'w');
+  // Synchronous writes of each page: no write queue or thread-pool buffers build up, so memory stays flat.
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      try {
+        let off = 0;
+        while (off < chunk.length) off += writeSync(fd, chunk, off);
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+  });
   let manifest: ExportManifest;
   try {
     manifest = await exportAudit(log, tenantId, out, options);
-  } finally {
-    out.end();
-    await once(out, 'close');
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    await rm(tmp, { force: true });
+    throw err;
   }
+  closeSync(fd);
   await rename(tmp, file);
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(manifestPathFor(file), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

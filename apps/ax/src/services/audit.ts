@@ -1,6 +1,9 @@
 import { AuditLog } from '@ax/audit';
+import { toAxError } from '@ax/core';
 import { Keyring } from '@ax/crypto';
+import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { ExitWith } from '../exit-codes.js';
 
 /** The MAC purpose audit signatures use in the keyring: one key per purpose and version. */
 export const AUDIT_MAC_PURPOSE = 'audit.chain';
@@ -17,4 +20,36 @@ export async function auditService(ctx: CommandContext): Promise<AuditLog> {
     onWarning: (m) => ctx.out.warn(m),
   });
   return new AuditLog({ store, signer: keyring.macSigner(AUDIT_MAC_PURPOSE) });
+}
+
+/**
+ * Records a command run `--as <user>` as `command.run` in the tenant it named (`--tenant`), with the user as
+ * actor and the outcome: `denied` for FORBIDDEN, `failure` for any other error or a "no" answer (exit 3),
+ * else `success`. Option names are recorded, never their values. Commands without a tenant are not recorded;
+ * a failure to record is reported on stderr and does not change the command's exit code.
+ */
+export async function auditAsCommand(ctx: CommandContext, cmd: Command, failure: unknown): Promise<void> {
+  if (!ctx.opts.as) return;
+  const tenantOpt = (cmd.opts() as { tenant?: unknown }).tenant;
+  if (typeof tenantOpt !== 'string') return;
+  try {
+    const tenant = await ctx.tenant(tenantOpt);
+    const log = await auditService(ctx);
+    const code = failure === null ? null : failure instanceof ExitWith ? 'NO' : toAxError(failure).code;
+    const names: string[] = [];
+    for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+    await log.append(
+      { tenantId: tenant.id, actor: ctx.actor },
+      {
+        action: 'command.run',
+        outcome: code === null ? 'success' : code === 'FORBIDDEN' ? 'denied' : 'failure',
+        resource: names.join(' '),
+        resourceType: 'command',
+        reason: code,
+        metadata: { options: Object.keys(cmd.opts()).sort() },
+      },
+    );
+  } catch (err) {
+    ctx.out.warn(`could not audit the --as command: ${toAxError(err).message}`);
+  }
 }
