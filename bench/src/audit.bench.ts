@@ -106,7 +106,7 @@ export function seedMillion(file: string, tenants: string[], n: number): void {
         hash,
       );
     }
-    tenants.forEach((tn, k) => head.run(tn, seqs[k], hash, t0 + total * 10));
+    for (const [k, tn] of tenants.entries()) head.run(tn, seqs[k], hash, t0 + total * 10);
   })();
   for (const { sql } of indexes) db.exec(sql);
   db.exec('ANALYZE');

@@ -9,9 +9,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) d.remove();
 });
 const env = {
-  AX_MASTER_KEY: `base64:${Buffer.alloc(32, 0)
-    .map((_, i) => (i * 37 + 11) % 256)
-    .toString('base64')}`,
+  AX_MASTER_KEY: `base64:${Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256)).toString('base64')}`,
 };
 
 function setup(): string {
@@ -86,7 +84,8 @@ describe('ax audit', () => {
       expect(e.body.manifest.count).toBeGreaterThanOrEqual(3);
       expect(json(cwd, ['audit', 'verify-export', out]).body).toMatchObject({ ok: true });
       const bytes = readFileSync(join(cwd, out));
-      bytes[Math.floor(bytes.length / 2)] ^= 1;
+      const mid = Math.floor(bytes.length / 2);
+      bytes[mid] = bytes[mid]! ^ 1;
       writeFileSync(join(cwd, out), bytes);
       expect(run(cwd, ['audit', 'verify-export', out]).code).toBe(3);
     }
