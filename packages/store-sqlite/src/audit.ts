@@ -44,9 +44,11 @@ function prepareStatements(db: Database) {
     `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const headGet = db.prepare('SELECT seq, hash, timestamp FROM audit_heads WHERE tenant_id = ?').raw();
-  const headPut = db.prepare(
-    `INSERT INTO audit_heads (tenant_id, seq, hash, timestamp) VALUES (?, ?, ?, ?)
-       ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, timestamp = excluded.timestamp`,
+  const headInsert = db.prepare(
+    'INSERT INTO audit_heads (tenant_id, seq, hash, timestamp) VALUES (?, ?, ?, ?)',
+  );
+  const headUpdate = db.prepare(
+    'UPDATE audit_heads SET seq = ?, hash = ?, timestamp = ? WHERE tenant_id = ?',
   );
   const range = db
     .prepare(
@@ -98,7 +100,8 @@ function prepareStatements(db: Database) {
   return {
     insert,
     headGet,
-    headPut,
+    headInsert,
+    headUpdate,
     range,
     bySeq,
     lastBefore,
@@ -169,7 +172,10 @@ export function sqliteAuditStore(db: Database): AuditStore {
       prev = row.hash;
       ts = row.timestamp;
     }
-    if (rows.length > 0) S().headPut.run(tenantId, seq, prev, ts);
+    if (rows.length > 0) {
+      const stored = S().headUpdate.run(seq, prev, ts, tenantId).changes > 0;
+      if (!stored) S().headInsert.run(tenantId, seq, prev, ts);
+    }
     return rows;
   });
 

@@ -45,7 +45,7 @@ CREATE TABLE audit_heads (
   seq INTEGER NOT NULL,
   hash BLOB NOT NULL,
   timestamp INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE audit_checkpoints (
   tenant_id TEXT NOT NULL,
@@ -85,7 +85,7 @@ CREATE TABLE audit_retention (
 CREATE TABLE audit_prune_guard (
   tenant_id TEXT PRIMARY KEY,
   through_seq INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
 BEGIN
