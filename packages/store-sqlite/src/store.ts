@@ -6,6 +6,8 @@ import { wrapPorts } from './guard-ports.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SerialQueue } from './serial-queue.js';
+import { lazyPort } from './lazy-port.js';
+import { QUOTA_STORE_METHODS, sqliteQuotaStore } from './quotas.js';
 import { sqliteTenantStore } from './tenants.js';
 import { sqliteUserStore } from './users.js';
 
@@ -28,6 +30,7 @@ function createPorts(db: Database): StorePorts {
   return {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
+    quotas: lazyPort(() => sqliteQuotaStore(db), QUOTA_STORE_METHODS),
   };
 }
 
@@ -45,6 +48,7 @@ export class SqliteStore implements Store {
   readonly filename: string;
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
+  readonly quotas: StorePorts['quotas'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -64,6 +68,7 @@ export class SqliteStore implements Store {
     const guarded = wrapPorts(this.#ports, (fn) => this.#outside(fn));
     this.tenants = guarded.tenants;
     this.users = guarded.users;
+    this.quotas = guarded.quotas;
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
