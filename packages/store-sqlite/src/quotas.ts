@@ -195,13 +195,16 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
     return null; // it would fit now: usage moved between the update and this read
   }
 
+  // Under the write lock usage cannot move between the update and the read that explains a refusal.
+  const consumeLocked = db.transaction((req: ConsumeRequest): ConsumeOutcome => {
+    const row = tryConsume(req);
+    return row ? consumed(row, false) : (classify(req) ?? { status: 'missing' });
+  });
+
   function consumePlain(req: ConsumeRequest): ConsumeOutcome {
-    for (;;) {
-      const row = tryConsume(req);
-      if (row) return consumed(row, false);
-      const why = classify(req);
-      if (why) return why;
-    }
+    const row = tryConsume(req); // the fast path: one autocommit statement
+    if (row) return consumed(row, false);
+    return classify(req) ?? consumeLocked.immediate(req);
   }
 
   const consumeKeyed = db.transaction((req: ConsumeRequest): ConsumeOutcome => {

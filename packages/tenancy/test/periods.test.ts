@@ -6,8 +6,14 @@ const at = (y: number, m: number, d: number, h = 0) => Date.UTC(y, m - 1, d, h);
 describe('billing periods', () => {
   it('calendar months in UTC', () => {
     expect(billingPeriodAt(at(2026, 1, 1), null)).toEqual({ start: at(2026, 1, 1), end: at(2026, 2, 1) });
-    expect(billingPeriodAt(at(2026, 1, 31, 23), null)).toEqual({ start: at(2026, 1, 1), end: at(2026, 2, 1) });
-    expect(billingPeriodAt(at(2026, 12, 31, 23), null)).toEqual({ start: at(2026, 12, 1), end: at(2027, 1, 1) });
+    expect(billingPeriodAt(at(2026, 1, 31, 23), null)).toEqual({
+      start: at(2026, 1, 1),
+      end: at(2026, 2, 1),
+    });
+    expect(billingPeriodAt(at(2026, 12, 31, 23), null)).toEqual({
+      start: at(2026, 12, 1),
+      end: at(2027, 1, 1),
+    });
     expect(billingPeriodAt(at(2026, 2, 1) - 1, null)).toEqual({ start: at(2026, 1, 1), end: at(2026, 2, 1) });
   });
 
