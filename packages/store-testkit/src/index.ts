@@ -1,4 +1,5 @@
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
+export { type QuotaProbe, quotaStoreSuite } from './quota-store-suite.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
 export type { CoreProbe, StoreFactory, StoreFixture, TestApi } from './types.js';
