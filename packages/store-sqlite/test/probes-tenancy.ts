@@ -4,7 +4,26 @@ import type { QuotaProbe, StoreFixture } from '@ax/store-testkit';
 import { openSqliteStore, type SqliteStore } from '../src/index.js';
 import { sqliteProbe, tempDir } from './probes.js';
 
-type Row = Record<string, never>;
+// Column values as SQLite returns them for the tenancy tables (a superset: each query reads some).
+interface Row {
+  id: string;
+  tenant_id: string;
+  quota: string;
+  kind: QuotaState['kind'];
+  enforcement: QuotaState['enforcement'];
+  quota_limit: number;
+  override_limit: number | null;
+  used: number;
+  period_start: number;
+  period_end: number;
+  updated_at: number;
+  holder: string | null;
+  acquired_at: number;
+  expires_at: number;
+  amount: number;
+  closed_at: number;
+  threshold: number;
+}
 
 /** Raw reads of the tenancy tables on a second, read-only connection with hand-written SQL. */
 export function sqliteQuotaProbe(
