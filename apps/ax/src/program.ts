@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
+import { registerTenant } from './commands/tenant.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
@@ -56,6 +57,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerInit(program, action);
   registerMigrate(program, action);
   registerServe(program, action);
+  registerTenant(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(outputFor(env));
