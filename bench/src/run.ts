@@ -1,12 +1,14 @@
 // `pnpm bench [filter]`: runs every suite (or those whose id contains the filter) and writes bench/results.json.
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
+import { tenancyCases } from './tenancy.bench.js';
 
 type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 
 /** Every benchmark suite. Packages add theirs here. */
 const SUITES: Record<string, Suite> = {
   'store-sqlite': storeSqliteCases,
+  tenancy: tenancyCases,
 };
 
 const filter = process.argv[2] ?? process.env.AX_BENCH_FILTER ?? '';
