@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '@ax/core';
+import { ManualClock, type StorePorts } from '@ax/core';
 import { openSqliteStore, type SqliteStore } from '@ax/store-sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { createTenancy, type PlanCatalog, type Tenancy } from '../src/index.js';
@@ -11,7 +11,7 @@ export interface Env {
   file: string;
   store: SqliteStore;
   clock: ManualClock;
-  tenancy: Tenancy<SqliteStore>;
+  tenancy: Tenancy<StorePorts>;
   raw: BetterSqlite3.Database;
   /** Row count of every tenancy table (to prove nothing was written). */
   snapshot(): Record<string, unknown>;

@@ -86,6 +86,12 @@ describe('consume', () => {
       const rel = await quotas.release(tenantId, quota, amount).catch((e) => e);
       expect(rel, `release ${tenantId} ${quota} ${amount}`).toBeInstanceOf(ValidationError);
     }
+    // a well-formed id of a tenant that does not exist is refused as such, after the store found no row
+    const unknown = await quotas.consume('tnt_01KMZZZZZZZZZZZZZZZZZZZZZZ', 'workflows', 1).catch((e) => e);
+    expect(unknown.issues[0].path).toEqual(['tenantId']);
+    expect(unknown.message).toMatch(/unknown tenant/);
+    const sqlName = await quotas.consume(t.id, "workflows'; DROP TABLE ax_quotas; --", 1).catch((e) => e);
+    expect(sqlName.issues[0].path).toEqual(['quota']);
     expect(await quotas.consume(t.id, 'workflows', '1' as unknown as number).catch((e) => e)).toBeInstanceOf(
       ValidationError,
     );
