@@ -89,6 +89,8 @@ function remaining(limit: number, used: number): number | null {
 export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   readonly #d: TenancyDeps<P>;
   readonly #idempotencyTtlMs: number;
+  // Highest soft-limit threshold known recorded, by tenant|quota|period|limit (bounded; a cache only).
+  readonly #recorded = new Map<string, number>();
 
   /** @internal use {@link createTenancy} */
   constructor(deps: TenancyDeps<P>, idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS) {
@@ -127,15 +129,7 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
       switch (out.status) {
         case 'consumed': {
           if (out.enforcement === 'soft' && !out.replayed && out.limit > 0) {
-            await this.#thresholds(
-              req.tenantId,
-              req.quota,
-              out.used - req.amount,
-              out.used,
-              out.limit,
-              out.periodStart,
-              req.now,
-            );
+            await this.#thresholds(req.tenantId, req.quota, out.used, out.limit, out.periodStart, req.now);
           }
           return {
             tenantId: req.tenantId,
@@ -384,26 +378,36 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     return closed;
   }
 
+  // Soft limits: every threshold the usage has reached is recorded (insert-or-ignore) and announced the first
+  // time only. Checking "reached" rather than "crossed by this call" heals a crash between the consume and the
+  // record: the next consume records it. Thresholds this process saw recorded are skipped without a write.
   async #thresholds(
     tenantId: string,
     quota: string,
-    before: number,
-    after: number,
+    used: number,
     limit: number,
     periodStart: number | null,
     now: number,
   ): Promise<void> {
+    const cacheKey = `${tenantId}|${quota}|${periodStart ?? 0}|${limit}`;
+    const known = this.#recorded.get(cacheKey) ?? 0;
+    let reached = 0;
     for (const t of SOFT_THRESHOLDS) {
-      const mark = t * limit;
-      if (before * 100 >= mark || after * 100 < mark) continue;
+      if (used * 100 < t * limit) break;
+      reached = t;
+      if (t <= known) continue;
       if (!(await this.#d.store.quotas.recordThreshold(tenantId, quota, periodStart ?? 0, t, now))) continue;
       if (this.#d.events.has('quota.threshold')) {
         await this.#d.events.emit(
           'quota.threshold',
-          { at: now, actor: SYSTEM_ACTOR, tenantId, quota, threshold: t, used: after, limit, periodStart },
+          { at: now, actor: SYSTEM_ACTOR, tenantId, quota, threshold: t, used, limit, periodStart },
           { tx: undefined },
         );
       }
+    }
+    if (reached > known) {
+      if (this.#recorded.size >= 10_000) this.#recorded.clear();
+      this.#recorded.set(cacheKey, reached);
     }
   }
 

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, QuotaExceededError, type Tenant, ValidationError } from '@ax/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PlanCatalog } from '../src/index.js';
+import { createTenancy, PlanCatalog } from '../src/index.js';
 import { type Env, makeEnv, quotaRow } from './helpers.js';
 
 let env: Env;
@@ -233,6 +233,33 @@ describe('soft limits', () => {
     env.clock.set(Date.UTC(2026, 1, 2));
     await quotas.consume(t.id, 'apiCallsThisMonth', 45);
     expect(fired).toEqual([80, 100, 120, 80]);
+  });
+  it('a threshold whose record was lost (crash after the consume) is recorded by the next consume', async () => {
+    const { tenants } = env.tenancy;
+    await tenants.changePlan(t.id, 'metered');
+    await env.tenancy.quotas.consume(t.id, 'apiCallsThisMonth', 41);
+    env.store.db.prepare('DELETE FROM ax_quota_thresholds').run(); // as if the process died before recording
+    const other = createTenancy({ store: env.store, clock: env.clock, plans: env.tenancy.plans });
+    const fired: number[] = [];
+    other.events.on('quota.threshold', (e) => {
+      fired.push(e.threshold);
+    });
+    await other.quotas.consume(t.id, 'apiCallsThisMonth', 1);
+    await other.quotas.consume(t.id, 'apiCallsThisMonth', 1);
+    expect(fired).toEqual([80]);
+  });
+
+  it('a new limit re-arms the thresholds', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await tenants.changePlan(t.id, 'metered');
+    const fired: string[] = [];
+    events.on('quota.threshold', (e) => {
+      fired.push(`${e.threshold}/${e.limit}`);
+    });
+    await quotas.consume(t.id, 'workflows', 8); // 80% of 10
+    await quotas.setOverride(t.id, 'workflows', 9);
+    await quotas.consume(t.id, 'workflows', 1); // 100% of 9
+    expect(fired).toEqual(['80/10', '80/9', '100/9']);
   });
 });
 
