@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import type { Lease, QuotaPeriodRecord, QuotaSetting, QuotaState, Store } from '@ax/core';
-import { makeTenant, testId, withFixture } from './fixtures.js';
+import type { Lease, QuotaPeriodRecord, QuotaState } from '@ax/core';
+import { testId, withFixture } from './fixtures.js';
+import { quotaLeaseSuite } from './quota-lease-suite.js';
+import { FEB, JAN, lease, MAR, NOW, SETTINGS, tenantWithQuotas } from './quota-suite-fixtures.js';
 import type { CoreProbe, StoreFactory, TestApi } from './types.js';
 
 /** Raw reads of quota storage that bypass the adapter's own code. */
@@ -17,78 +19,6 @@ export interface QuotaProbe extends CoreProbe {
   periodRows(tenantId: string, quota: string): Promise<QuotaPeriodRecord[]>;
   /** Recorded thresholds of a quota as `periodStart:threshold`, sorted. */
   thresholdRows(tenantId: string, quota: string): Promise<string[]>;
-}
-
-const JAN = Date.UTC(2026, 0, 1);
-const FEB = Date.UTC(2026, 1, 1);
-const MAR = Date.UTC(2026, 2, 1);
-const NOW = Date.UTC(2026, 0, 15);
-
-const SETTINGS: QuotaSetting[] = [
-  {
-    quota: 'workflows',
-    kind: 'counter',
-    enforcement: 'hard',
-    limit: 5,
-    overrideLimit: null,
-    periodStart: null,
-    periodEnd: null,
-  },
-  {
-    quota: 'executionsThisMonth',
-    kind: 'periodic',
-    enforcement: 'hard',
-    limit: 10,
-    overrideLimit: null,
-    periodStart: JAN,
-    periodEnd: FEB,
-  },
-  {
-    quota: 'apiCallsThisMonth',
-    kind: 'periodic',
-    enforcement: 'soft',
-    limit: 10,
-    overrideLimit: null,
-    periodStart: JAN,
-    periodEnd: FEB,
-  },
-  {
-    quota: 'storageBytes',
-    kind: 'counter',
-    enforcement: 'hard',
-    limit: -1,
-    overrideLimit: null,
-    periodStart: null,
-    periodEnd: null,
-  },
-  {
-    quota: 'concurrentExecutions',
-    kind: 'concurrency',
-    enforcement: 'hard',
-    limit: 2,
-    overrideLimit: null,
-    periodStart: null,
-    periodEnd: null,
-  },
-];
-
-async function tenantWithQuotas(store: Store): Promise<string> {
-  const tenant = makeTenant();
-  await store.tenants.insert(tenant);
-  await store.quotas.upsertLimits(tenant.id, SETTINGS, NOW);
-  return tenant.id;
-}
-
-function lease(tenantId: string, now: number, ttl: number, over: Partial<Lease> = {}): Lease {
-  return {
-    id: testId('lse'),
-    tenantId,
-    quota: 'concurrentExecutions',
-    holder: null,
-    acquiredAt: now,
-    expiresAt: now + ttl,
-    ...over,
-  };
 }
 
 /** Conformance suite for the QuotaStore port. */
@@ -350,91 +280,6 @@ export function quotaStoreSuite(t: TestApi, make: StoreFactory<QuotaProbe>): voi
       }),
     );
 
-    t.it('leases: the limit holds, expired ones are reclaimed on acquire, renew and release behave', () =>
-      withFixture(make, async ({ store, probe }) => {
-        const id = await tenantWithQuotas(store);
-        const a = lease(id, NOW, 1000);
-        const b = lease(id, NOW, 5000);
-        assert.deepEqual(await store.quotas.acquireLease(a, NOW), {
-          status: 'acquired',
-          lease: a,
-          reclaimed: 0,
-        });
-        assert.equal((await store.quotas.acquireLease(b, NOW)).status, 'acquired');
-        const c = lease(id, NOW + 999, 1000);
-        assert.deepEqual(await store.quotas.acquireLease(c, NOW + 999), {
-          status: 'exceeded',
-          active: 2,
-          limit: 2,
-          reclaimed: 0,
-        });
-        assert.deepEqual(
-          (await probe.leaseRows(id)).map((l) => l.id),
-          [a.id, b.id],
-        );
-        assert.equal(await store.quotas.renewLease(id, a.id, NOW + 2000, NOW + 1000), null);
-        const c2 = lease(id, NOW + 1000, 1000);
-        assert.deepEqual(await store.quotas.acquireLease(c2, NOW + 1000), {
-          status: 'acquired',
-          lease: c2,
-          reclaimed: 1,
-        });
-        assert.deepEqual((await probe.leaseRows(id)).map((l) => l.id).sort(), [b.id, c2.id].sort());
-        const renewed = await store.quotas.renewLease(id, b.id, NOW + 9000, NOW + 1000);
-        assert.equal(renewed?.expiresAt, NOW + 9000);
-        assert.deepEqual(
-          (await store.quotas.activeLeases(id, NOW + 1000)).map((l) => l.id),
-          [b.id, c2.id],
-        );
-        assert.equal(await store.quotas.releaseLease(id, c2.id), true);
-        assert.equal(await store.quotas.releaseLease(id, c2.id), false);
-        const other = await tenantWithQuotas(store);
-        assert.equal(await store.quotas.releaseLease(other, b.id), false);
-        assert.equal(await store.quotas.renewLease(other, b.id, NOW + 99_999, NOW + 1000), null);
-        assert.deepEqual(
-          (await probe.leaseRows(id)).map((l) => l.id),
-          [b.id],
-        );
-        assert.deepEqual(await store.quotas.acquireLease(lease(testId('tnt'), NOW, 1), NOW), {
-          status: 'missing',
-        });
-        assert.deepEqual(await store.quotas.acquireLease(lease(id, NOW, 1, { quota: 'workflows' }), NOW), {
-          status: 'missing',
-        });
-      }),
-    );
-
-    t.it('purgeExpired removes expired leases and idempotency records only', () =>
-      withFixture(make, async ({ store, probe }) => {
-        const id = await tenantWithQuotas(store);
-        const short = lease(id, NOW, 10);
-        const long = lease(id, NOW, 10_000);
-        await store.quotas.acquireLease(short, NOW);
-        await store.quotas.acquireLease(long, NOW);
-        await store.quotas.consume({
-          tenantId: id,
-          quota: 'workflows',
-          amount: 1,
-          now: NOW,
-          idempotency: { key: 'a', ttlMs: 10 },
-        });
-        await store.quotas.consume({
-          tenantId: id,
-          quota: 'executionsThisMonth',
-          amount: 1,
-          now: NOW,
-          idempotency: { key: 'b', ttlMs: 10 },
-        });
-        assert.deepEqual(await store.quotas.purgeExpired(NOW + 10), { leases: 1, idempotencyKeys: 1 });
-        assert.deepEqual(
-          (await probe.leaseRows(id)).map((l) => l.id),
-          [long.id],
-        );
-        assert.equal(await probe.idempotencyRow(id, 'workflows', 'a'), null);
-        assert.notEqual(await probe.idempotencyRow(id, 'executionsThisMonth', 'b'), null);
-      }),
-    );
-
     t.it('purging a tenant purges its quota data', () =>
       withFixture(make, async ({ store, probe }) => {
         const id = await tenantWithQuotas(store);
@@ -478,4 +323,5 @@ export function quotaStoreSuite(t: TestApi, make: StoreFactory<QuotaProbe>): voi
       }),
     );
   });
+  quotaLeaseSuite(t, make);
 }

@@ -19,15 +19,15 @@ export {
   quotaNameSchema,
 } from './plans.js';
 export type { ChangeOptions, TenancyPorts } from './ports.js';
+export { QuotaService } from './quota-service.js';
 export {
   type ConsumeResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type LeaseRef,
-  QuotaService,
   type QuotaUsageItem,
   SOFT_THRESHOLDS,
   type TenantUsage,
-} from './quota-service.js';
+} from './quota-types.js';
 export {
   DEFAULT_RATE_LIMITS,
   memoryRateLimiterFactory,

@@ -4,9 +4,7 @@ import {
   type Lease,
   NotFoundError,
   parseInput,
-  type QuotaEnforcement,
   QuotaExceededError,
-  type QuotaKind,
   type QuotaPeriodRecord,
   SYSTEM_ACTOR,
   ValidationError,
@@ -23,64 +21,15 @@ import {
   tenantIdSchema,
 } from './schemas.js';
 import { applyPlanLimits } from './limits.js';
-
-/** Soft-limit thresholds, in percent of the limit. */
-export const SOFT_THRESHOLDS: readonly number[] = Object.freeze([80, 100, 120]);
-
-/** How long an idempotency key of a quota without periods is kept (24 h); periodic quotas keep it to the period's end. */
-export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
-
-/** What a successful consume returns (a retried idempotency key returns the first call's result). */
-export interface ConsumeResult {
-  tenantId: string;
-  quota: string;
-  amount: number;
-  /** Usage after the consume. */
-  used: number;
-  /** -1 when unlimited. */
-  limit: number;
-  /** What is left before the limit; null when unlimited (and 0 once a soft limit is passed). */
-  remaining: number | null;
-  enforcement: QuotaEnforcement;
-  periodStart: number | null;
-  periodEnd: number | null;
-  /** True when this is a retry of an earlier call with the same idempotency key: nothing was consumed now. */
-  replayed: boolean;
-}
-
-/** One quota in {@link TenantUsage}. */
-export interface QuotaUsageItem {
-  quota: string;
-  kind: QuotaKind;
-  enforcement: QuotaEnforcement;
-  limit: number;
-  /** True when the limit is a per-tenant override rather than the plan's. */
-  overridden: boolean;
-  /** Current usage; for concurrency quotas, the number of active leases. */
-  used: number;
-  remaining: number | null;
-  periodStart: number | null;
-  periodEnd: number | null;
-}
-
-/** A tenant's live usage. */
-export interface TenantUsage {
-  tenantId: string;
-  plan: string;
-  at: number;
-  /** End of the current billing period (null when the tenant has no periodic quota). */
-  periodStart: number | null;
-  periodEnd: number | null;
-  quotas: QuotaUsageItem[];
-  leases: Lease[];
-}
-
-/** A lease reference: the lease itself, or its id and tenant. */
-export type LeaseRef = Pick<Lease, 'id' | 'tenantId'>;
-
-function remaining(limit: number, used: number): number | null {
-  return limit < 0 ? null : Math.max(0, limit - used);
-}
+import {
+  type ConsumeResult,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  type LeaseRef,
+  type QuotaUsageItem,
+  remaining,
+  type TenantUsage,
+} from './quota-types.js';
+import { SoftThresholds } from './soft-thresholds.js';
 
 /**
  * Quotas on the QuotaStore port: atomic consume (with idempotency keys), release, concurrency leases,
@@ -89,13 +38,13 @@ function remaining(limit: number, used: number): number | null {
 export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   readonly #d: TenancyDeps<P>;
   readonly #idempotencyTtlMs: number;
-  // Highest soft-limit threshold known recorded, by tenant|quota|period|limit (bounded; a cache only).
-  readonly #recorded = new Map<string, number>();
+  readonly #thresholds: SoftThresholds<P>;
 
   /** @internal use {@link createTenancy} */
   constructor(deps: TenancyDeps<P>, idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS) {
     this.#d = deps;
     this.#idempotencyTtlMs = idempotencyTtlMs;
+    this.#thresholds = new SoftThresholds(deps);
   }
 
   /**
@@ -129,7 +78,14 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
       switch (out.status) {
         case 'consumed': {
           if (out.enforcement === 'soft' && !out.replayed && out.limit > 0) {
-            await this.#thresholds(req.tenantId, req.quota, out.used, out.limit, out.periodStart, req.now);
+            await this.#thresholds.check(
+              req.tenantId,
+              req.quota,
+              out.used,
+              out.limit,
+              out.periodStart,
+              req.now,
+            );
           }
           return {
             tenantId: req.tenantId,
@@ -376,39 +332,6 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
       );
     }
     return closed;
-  }
-
-  // Soft limits: every threshold the usage has reached is recorded (insert-or-ignore) and announced the first
-  // time only. Checking "reached" rather than "crossed by this call" heals a crash between the consume and the
-  // record: the next consume records it. Thresholds this process saw recorded are skipped without a write.
-  async #thresholds(
-    tenantId: string,
-    quota: string,
-    used: number,
-    limit: number,
-    periodStart: number | null,
-    now: number,
-  ): Promise<void> {
-    const cacheKey = `${tenantId}|${quota}|${periodStart ?? 0}|${limit}`;
-    const known = this.#recorded.get(cacheKey) ?? 0;
-    let reached = 0;
-    for (const t of SOFT_THRESHOLDS) {
-      if (used * 100 < t * limit) break;
-      reached = t;
-      if (t <= known) continue;
-      if (!(await this.#d.store.quotas.recordThreshold(tenantId, quota, periodStart ?? 0, t, now))) continue;
-      if (this.#d.events.has('quota.threshold')) {
-        await this.#d.events.emit(
-          'quota.threshold',
-          { at: now, actor: SYSTEM_ACTOR, tenantId, quota, threshold: t, used, limit, periodStart },
-          { tx: undefined },
-        );
-      }
-    }
-    if (reached > known) {
-      if (this.#recorded.size >= 10_000) this.#recorded.clear();
-      this.#recorded.set(cacheKey, reached);
-    }
   }
 
   async #exceeded(
