@@ -4,6 +4,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
+import { registerTenant } from './commands/tenant.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
 import { auditAsCommand } from './services/audit.js';
 import { EXIT, ExitWith } from './exit-codes.js';
@@ -62,6 +63,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerMigrate(program, action);
   registerServe(program, action);
   registerAudit(program, action);
+  registerTenant(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(outputFor(env));

@@ -71,6 +71,20 @@ export type {
   KeyVersionStatus,
   MasterKeyKdf,
 } from './store/keyring.js';
+export type {
+  AcquireOutcome,
+  ConsumeOutcome,
+  ConsumeRequest,
+  DuePeriod,
+  Lease,
+  QuotaEnforcement,
+  QuotaKind,
+  QuotaPeriodRecord,
+  QuotaSetting,
+  QuotaState,
+  QuotaStore,
+  ReleaseOutcome,
+} from './store/quota.js';
 export type { Store, StorePorts, Transactional } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

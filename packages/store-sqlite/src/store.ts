@@ -8,6 +8,8 @@ import { sqliteKeyringStore } from './keyring.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SerialQueue } from './serial-queue.js';
+import { lazyPort } from './lazy-port.js';
+import { QUOTA_STORE_METHODS, sqliteQuotaStore } from './quotas.js';
 import { sqliteTenantStore } from './tenants.js';
 import { sqliteUserStore } from './users.js';
 
@@ -32,6 +34,7 @@ function createPorts(db: Database): StorePorts {
     users: sqliteUserStore(db),
     audit: sqliteAuditStore(db),
     keyring: sqliteKeyringStore(db),
+    quotas: lazyPort(() => sqliteQuotaStore(db), QUOTA_STORE_METHODS),
   };
 }
 
@@ -51,6 +54,7 @@ export class SqliteStore implements Store {
   readonly users: StorePorts['users'];
   readonly audit: StorePorts['audit'];
   readonly keyring: StorePorts['keyring'];
+  readonly quotas: StorePorts['quotas'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -72,6 +76,7 @@ export class SqliteStore implements Store {
     this.users = guarded.users;
     this.audit = guarded.audit;
     this.keyring = guarded.keyring;
+    this.quotas = guarded.quotas;
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.

@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.js';
 import { coreMigration } from './0001-core.js';
 import { keyringSecretsMigration } from './0002-keyring-secrets.js';
+import { tenancyMigration } from './0004-tenancy.js';
 import { auditMigration } from './0005-audit.js';
 
 /**
@@ -8,4 +9,9 @@ import { auditMigration } from './0005-audit.js';
  * Numbers are reserved per domain so parallel work does not collide: 1 core, 2 secrets/keyring, 3 rbac,
  * 4 tenancy, 5 audit, 6 backup.
  */
-export const MIGRATIONS: readonly Migration[] = [coreMigration, keyringSecretsMigration, auditMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  coreMigration,
+  keyringSecretsMigration,
+  tenancyMigration,
+  auditMigration,
+];
