@@ -30,7 +30,7 @@ describe('ax audit', () => {
     for (let i = 0; i < 3; i++) expect(run(cwd, ['audit', 'verify', '--tenant', 'default']).code).toBe(0);
     const ok = json(cwd, ['audit', 'verify', '--tenant', 'default']);
     expect(ok.code).toBe(0);
-    expect(ok.body).toMatchObject({ ok: true, count: 3 });
+    expect(ok.body).toMatchObject({ ok: true, count: 4 }); // tenant.create from init + 3 audit.verify
     const raw = new BetterSqlite3(join(cwd, '.ax', 'ax.db'));
     expect(() => raw.prepare("UPDATE audit_events SET outcome = 'failure' WHERE seq = 2").run()).toThrow(
       /append-only/,
@@ -53,7 +53,7 @@ describe('ax audit', () => {
     for (let i = 0; i < 4; i++) run(cwd, ['audit', 'verify', '--tenant', 'default']);
     expect(run(cwd, ['audit', 'checkpoint', '--tenant', 'default', '--out', 'cp.json']).code).toBe(0);
     const cp = JSON.parse(readFileSync(join(cwd, 'cp.json'), 'utf8'));
-    expect(cp.seq).toBe(4);
+    expect(cp.seq).toBe(5);
     const raw = new BetterSqlite3(join(cwd, '.ax', 'ax.db'));
     raw.exec('DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_heads_forward_only');
     raw.exec('DELETE FROM audit_events WHERE seq > 2');
@@ -99,6 +99,25 @@ describe('ax audit', () => {
     const p = json(cwd, ['audit', 'prune', '--tenant', 'default', '--days', '30']);
     expect(p.code).toBe(0);
     expect(p.body).toMatchObject({ pruned: 0, days: 30 });
+  });
+
+  it('records tenancy changes with their actor, in the tenant’s chain, atomically with the change', () => {
+    const cwd = setup();
+    expect(
+      run(cwd, ['tenant', 'create', 'Acme', '--slug', 'acme', '--plan', 'pro', '--as', 'usr_admin']).code,
+    ).toBe(0);
+    expect(run(cwd, ['tenant', 'suspend', 'acme', '--reason', 'unpaid']).code).toBe(0);
+    const q = json(cwd, ['audit', 'query', '--tenant', 'acme']);
+    expect(q.body.events.map((e: { action: string }) => e.action)).toEqual([
+      'tenant.suspend',
+      'tenant.create',
+    ]);
+    expect(q.body.events[1]).toMatchObject({
+      actor: { type: 'user', id: 'usr_admin' },
+      resourceType: 'tenant',
+    });
+    expect(q.body.events[0]).toMatchObject({ actor: { type: 'system' }, reason: 'unpaid' });
+    expect(json(cwd, ['audit', 'verify', '--tenant', 'acme']).body).toMatchObject({ ok: true, count: 2 });
   });
 
   it('records the --as user as the actor of audit commands', () => {

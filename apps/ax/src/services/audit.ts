@@ -3,6 +3,7 @@ import { toAxError } from '@ax/core';
 import { Keyring } from '@ax/crypto';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { APP_AUDIT_ACTIONS } from './audit-wiring.js';
 import { ExitWith } from '../exit-codes.js';
 
 /** The MAC purpose audit signatures use in the keyring: one key per purpose and version. */
@@ -10,16 +11,31 @@ export const AUDIT_MAC_PURPOSE = 'audit.chain';
 
 /**
  * The audit log as the CLI composes it: the command's store, the keyring in that store (master key from
- * AX_MASTER_KEY), and its `audit.chain` MAC signer. Keyring warnings (dev key) go to stderr.
+ * AX_MASTER_KEY), and its `audit.chain` MAC signer; one per command run. Keyring warnings (dev key) go to
+ * stderr unless `quiet` (commands that only record events).
  */
-export async function auditService(ctx: CommandContext): Promise<AuditLog> {
+export function auditService(ctx: CommandContext, opts: { quiet?: boolean } = {}): Promise<AuditLog> {
+  let log = opened.get(ctx);
+  if (!log) {
+    log = openAudit(ctx, opts.quiet === true);
+    opened.set(ctx, log);
+  }
+  return log;
+}
+
+// One audit log (and one keyring open) per command run.
+const opened = new WeakMap<CommandContext, Promise<AuditLog>>();
+
+async function openAudit(ctx: CommandContext, quiet: boolean): Promise<AuditLog> {
   const store = await ctx.store();
   const keyring = await Keyring.open({
     store: store.keyring,
     env: { ...ctx.env.env },
-    onWarning: (m) => ctx.out.warn(m),
+    // `ax audit …` shows the keyring's warnings (e.g. the insecure dev key); commands that only record
+    // events (tenant changes, --as runs) do not repeat them on every run.
+    onWarning: quiet ? () => undefined : (m) => ctx.out.warn(m),
   });
-  return new AuditLog({ store, signer: keyring.macSigner(AUDIT_MAC_PURPOSE) });
+  return new AuditLog({ store, signer: keyring.macSigner(AUDIT_MAC_PURPOSE), actions: APP_AUDIT_ACTIONS });
 }
 
 /**
@@ -34,7 +50,7 @@ export async function auditAsCommand(ctx: CommandContext, cmd: Command, failure:
   if (typeof tenantOpt !== 'string') return;
   try {
     const tenant = await ctx.tenant(tenantOpt);
-    const log = await auditService(ctx);
+    const log = await auditService(ctx, { quiet: true });
     const code = failure === null ? null : failure instanceof ExitWith ? 'NO' : toAxError(failure).code;
     const names: string[] = [];
     for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
