@@ -42,6 +42,14 @@ export {
 } from './errors.js';
 export { createIdGenerator, ID_PREFIXES, type IdGenerator, type IdKind, idSchema, isId } from './ids.js';
 export type { MacSigner } from './mac.js';
+export type {
+  PolicySnapshot,
+  RbacStore,
+  RoleAssignment,
+  RolePatch,
+  RoleRecord,
+  StoredRule,
+} from './store/rbac.js';
 export type { Store, StorePorts, Transactional } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

@@ -1,3 +1,4 @@
+import type { RbacStore } from './rbac.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
@@ -8,6 +9,7 @@ import type { UserStore } from './users.js';
 export interface StorePorts {
   tenants: TenantStore;
   users: UserStore;
+  rbac: RbacStore;
 }
 
 /**
