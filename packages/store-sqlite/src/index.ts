@@ -1,12 +1,3 @@
-export {
-	type Migration,
-	type MigrationResult,
-	migrationChecksum,
-} from "./migrate.js";
-export { MIGRATIONS } from "./migrations/index.js";
-export {
-	migrateSqlite,
-	openSqliteStore,
-	SqliteStore,
-	type SqliteStoreOptions,
-} from "./store.js";
+export { type Migration, type MigrationResult, migrationChecksum } from './migrate.js';
+export { MIGRATIONS } from './migrations/index.js';
+export { migrateSqlite, openSqliteStore, SqliteStore, type SqliteStoreOptions } from './store.js';

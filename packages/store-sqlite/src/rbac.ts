@@ -1,58 +1,51 @@
-import type {
-	PolicySnapshot,
-	RbacStore,
-	RoleAssignment,
-	RolePatch,
-	RoleRecord,
-	StoredRule,
-} from "@ax/core";
-import type { Database, Statement } from "better-sqlite3";
-import { mapSqliteError } from "./sqlite-errors.js";
-import { type TenantRow, toTenant } from "./tenants.js";
-import { toUser, type UserRow } from "./users.js";
+import type { PolicySnapshot, RbacStore, RoleAssignment, RolePatch, RoleRecord, StoredRule } from '@ax/core';
+import type { Database, Statement } from 'better-sqlite3';
+import { mapSqliteError } from './sqlite-errors.js';
+import { type TenantRow, toTenant } from './tenants.js';
+import { toUser, type UserRow } from './users.js';
 
 interface RoleRow {
-	id: string;
-	tenant_id: string;
-	name: string;
-	description: string | null;
-	permissions: string;
-	rules: string;
-	extends: string;
-	created_at: number;
-	updated_at: number;
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  permissions: string;
+  rules: string;
+  extends: string;
+  created_at: number;
+  updated_at: number;
 }
 
 interface AssignmentRow {
-	tenant_id: string;
-	user_id: string;
-	role: string;
-	granted_by: string;
-	created_at: number;
+  tenant_id: string;
+  user_id: string;
+  role: string;
+  granted_by: string;
+  created_at: number;
 }
 
 function toRole(r: RoleRow): RoleRecord {
-	return {
-		id: r.id,
-		tenantId: r.tenant_id,
-		name: r.name,
-		description: r.description,
-		permissions: JSON.parse(r.permissions) as string[],
-		rules: JSON.parse(r.rules) as StoredRule[],
-		extends: JSON.parse(r.extends) as string[],
-		createdAt: r.created_at,
-		updatedAt: r.updated_at,
-	};
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    name: r.name,
+    description: r.description,
+    permissions: JSON.parse(r.permissions) as string[],
+    rules: JSON.parse(r.rules) as StoredRule[],
+    extends: JSON.parse(r.extends) as string[],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 function toAssignment(r: AssignmentRow): RoleAssignment {
-	return {
-		tenantId: r.tenant_id,
-		userId: r.user_id,
-		role: r.role,
-		grantedBy: r.granted_by,
-		createdAt: r.created_at,
-	};
+  return {
+    tenantId: r.tenant_id,
+    userId: r.user_id,
+    role: r.role,
+    grantedBy: r.granted_by,
+    createdAt: r.created_at,
+  };
 }
 
 /**
@@ -60,220 +53,183 @@ function toAssignment(r: AssignmentRow): RoleAssignment {
  * savepoint when the caller already holds one), so no reader ever sees a change without the new epoch.
  */
 export function sqliteRbacStore(db: Database): RbacStore {
-	// Prepared on first use, so a store opened with fewer migrations (adapter tests) does not fail here.
-	const lazy = (sql: string, pluck = false): (() => Statement) => {
-		let stmt: Statement | undefined;
-		return () => {
-			stmt ??= pluck ? db.prepare(sql).pluck() : db.prepare(sql);
-			return stmt;
-		};
-	};
-	const bump = lazy(
-		"UPDATE rbac_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch",
-	);
-	const readEpoch = lazy("SELECT epoch FROM rbac_epoch WHERE id = 1", true);
-	const insertRole = lazy(
-		`INSERT INTO rbac_roles (id, tenant_id, name, description, permissions, rules, extends, created_at, updated_at)
+  // Prepared on first use, so a store opened with fewer migrations (adapter tests) does not fail here.
+  const lazy = (sql: string, pluck = false): (() => Statement) => {
+    let stmt: Statement | undefined;
+    return () => {
+      stmt ??= pluck ? db.prepare(sql).pluck() : db.prepare(sql);
+      return stmt;
+    };
+  };
+  const bump = lazy('UPDATE rbac_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch');
+  const readEpoch = lazy('SELECT epoch FROM rbac_epoch WHERE id = 1', true);
+  const insertRole = lazy(
+    `INSERT INTO rbac_roles (id, tenant_id, name, description, permissions, rules, extends, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	);
-	const roleByName = lazy(
-		"SELECT * FROM rbac_roles WHERE tenant_id = ? AND name = ?",
-	);
-	const rolesOfTenant = lazy(
-		"SELECT * FROM rbac_roles WHERE tenant_id = ? ORDER BY name",
-	);
-	const updateRole = lazy(
-		`UPDATE rbac_roles SET description = ?, permissions = ?, rules = ?, extends = ?, updated_at = ?
+  );
+  const roleByName = lazy('SELECT * FROM rbac_roles WHERE tenant_id = ? AND name = ?');
+  const rolesOfTenant = lazy('SELECT * FROM rbac_roles WHERE tenant_id = ? ORDER BY name');
+  const updateRole = lazy(
+    `UPDATE rbac_roles SET description = ?, permissions = ?, rules = ?, extends = ?, updated_at = ?
      WHERE tenant_id = ? AND name = ? RETURNING *`,
-	);
-	const deleteRole = lazy(
-		"DELETE FROM rbac_roles WHERE tenant_id = ? AND name = ?",
-	);
-	const deleteAssignmentsOfRole = lazy(
-		"DELETE FROM rbac_assignments WHERE tenant_id = ? AND role = ?",
-	);
-	const insertAssignment = lazy(
-		`INSERT INTO rbac_assignments (tenant_id, user_id, role, granted_by, created_at) VALUES (?, ?, ?, ?, ?)
+  );
+  const deleteRole = lazy('DELETE FROM rbac_roles WHERE tenant_id = ? AND name = ?');
+  const deleteAssignmentsOfRole = lazy('DELETE FROM rbac_assignments WHERE tenant_id = ? AND role = ?');
+  const insertAssignment = lazy(
+    `INSERT INTO rbac_assignments (tenant_id, user_id, role, granted_by, created_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT DO NOTHING`,
-	);
-	const deleteAssignment = lazy(
-		"DELETE FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? AND role = ?",
-	);
-	const assignmentsOfTenant = lazy(
-		"SELECT * FROM rbac_assignments WHERE tenant_id = ? ORDER BY user_id, role",
-	);
-	const assignmentsOfUser = lazy(
-		"SELECT * FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role",
-	);
-	const assignedNames = lazy(
-		"SELECT role FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role",
-		true,
-	);
-	const grantSuper = lazy(
-		"INSERT INTO rbac_super_admins (user_id, granted_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-	);
-	const revokeSuper = lazy("DELETE FROM rbac_super_admins WHERE user_id = ?");
-	const isSuper = lazy(
-		"SELECT 1 FROM rbac_super_admins WHERE user_id = ?",
-		true,
-	);
-	const supers = lazy(
-		"SELECT user_id FROM rbac_super_admins ORDER BY user_id",
-		true,
-	);
-	const tenantById = lazy("SELECT * FROM tenants WHERE id = ?");
-	const userById = lazy("SELECT * FROM users WHERE id = ?");
+  );
+  const deleteAssignment = lazy(
+    'DELETE FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? AND role = ?',
+  );
+  const assignmentsOfTenant = lazy(
+    'SELECT * FROM rbac_assignments WHERE tenant_id = ? ORDER BY user_id, role',
+  );
+  const assignmentsOfUser = lazy(
+    'SELECT * FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role',
+  );
+  const assignedNames = lazy(
+    'SELECT role FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role',
+    true,
+  );
+  const grantSuper = lazy(
+    'INSERT INTO rbac_super_admins (user_id, granted_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  );
+  const revokeSuper = lazy('DELETE FROM rbac_super_admins WHERE user_id = ?');
+  const isSuper = lazy('SELECT 1 FROM rbac_super_admins WHERE user_id = ?', true);
+  const supers = lazy('SELECT user_id FROM rbac_super_admins ORDER BY user_id', true);
+  const tenantById = lazy('SELECT * FROM tenants WHERE id = ?');
+  const userById = lazy('SELECT * FROM users WHERE id = ?');
 
-	// Runs `fn` atomically: IMMEDIATE when on its own, a savepoint inside a caller's transaction.
-	const write = <T>(fn: () => T): T => {
-		const tx = db.transaction(fn);
-		return db.inTransaction ? tx() : tx.immediate();
-	};
-	const bumped = (): number => (bump().get() as { epoch: number }).epoch;
+  // Runs `fn` atomically: IMMEDIATE when on its own, a savepoint inside a caller's transaction.
+  const write = <T>(fn: () => T): T => {
+    const tx = db.transaction(fn);
+    return db.inTransaction ? tx() : tx.immediate();
+  };
+  const bumped = (): number => (bump().get() as { epoch: number }).epoch;
 
-	const snapshot = db.transaction(
-		(tenantId: string, userId: string): PolicySnapshot => {
-			const epoch = readEpoch().get() as number;
-			const tenantRow = tenantById().get(tenantId) as TenantRow | undefined;
-			const userRow = userById().get(userId) as UserRow | undefined;
-			const assigned = assignedNames().all(tenantId, userId) as string[];
-			const roles: RoleRecord[] = [];
-			const seen = new Set<string>();
-			const queue = [...assigned];
-			while (queue.length > 0) {
-				const name = queue.shift()!;
-				if (seen.has(name)) continue;
-				seen.add(name);
-				const row = roleByName().get(tenantId, name) as RoleRow | undefined;
-				if (!row) continue;
-				const role = toRole(row);
-				roles.push(role);
-				queue.push(...role.extends);
-			}
-			return {
-				epoch,
-				tenant: tenantRow ? toTenant(tenantRow) : null,
-				user: userRow ? toUser(userRow) : null,
-				superAdmin: userRow ? isSuper().get(userId) === 1 : false,
-				assigned,
-				roles,
-			};
-		},
-	);
+  const snapshot = db.transaction((tenantId: string, userId: string): PolicySnapshot => {
+    const epoch = readEpoch().get() as number;
+    const tenantRow = tenantById().get(tenantId) as TenantRow | undefined;
+    const userRow = userById().get(userId) as UserRow | undefined;
+    const assigned = assignedNames().all(tenantId, userId) as string[];
+    const roles: RoleRecord[] = [];
+    const seen = new Set<string>();
+    const queue = [...assigned];
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const row = roleByName().get(tenantId, name) as RoleRow | undefined;
+      if (!row) continue;
+      const role = toRole(row);
+      roles.push(role);
+      queue.push(...role.extends);
+    }
+    return {
+      epoch,
+      tenant: tenantRow ? toTenant(tenantRow) : null,
+      user: userRow ? toUser(userRow) : null,
+      superAdmin: userRow ? isSuper().get(userId) === 1 : false,
+      assigned,
+      roles,
+    };
+  });
 
-	return {
-		async insertRole(role: RoleRecord) {
-			try {
-				write(() => {
-					insertRole().run(
-						role.id,
-						role.tenantId,
-						role.name,
-						role.description,
-						JSON.stringify(role.permissions),
-						JSON.stringify(role.rules),
-						JSON.stringify(role.extends),
-						role.createdAt,
-						role.updatedAt,
-					);
-					bumped();
-				});
-			} catch (err) {
-				throw mapSqliteError(err, `role ${role.name}`);
-			}
-		},
-		async getRole(tenantId, name) {
-			const row = roleByName().get(tenantId, name) as RoleRow | undefined;
-			return row ? toRole(row) : null;
-		},
-		async listRoles(tenantId) {
-			return (rolesOfTenant().all(tenantId) as RoleRow[]).map(toRole);
-		},
-		async updateRole(tenantId: string, name: string, patch: RolePatch) {
-			return write(() => {
-				const current = roleByName().get(tenantId, name) as RoleRow | undefined;
-				if (!current) return null;
-				const row = updateRole().get(
-					patch.description === undefined
-						? current.description
-						: patch.description,
-					patch.permissions === undefined
-						? current.permissions
-						: JSON.stringify(patch.permissions),
-					patch.rules === undefined
-						? current.rules
-						: JSON.stringify(patch.rules),
-					patch.extends === undefined
-						? current.extends
-						: JSON.stringify(patch.extends),
-					patch.updatedAt,
-					tenantId,
-					name,
-				) as RoleRow;
-				bumped();
-				return toRole(row);
-			});
-		},
-		async deleteRole(tenantId, name) {
-			return write(() => {
-				if (deleteRole().run(tenantId, name).changes === 0) return false;
-				deleteAssignmentsOfRole().run(tenantId, name);
-				bumped();
-				return true;
-			});
-		},
-		async assign(a: RoleAssignment) {
-			return write(() => {
-				if (
-					insertAssignment().run(
-						a.tenantId,
-						a.userId,
-						a.role,
-						a.grantedBy,
-						a.createdAt,
-					).changes === 0
-				) {
-					return false;
-				}
-				bumped();
-				return true;
-			});
-		},
-		async revoke(tenantId, userId, role) {
-			return write(() => {
-				if (deleteAssignment().run(tenantId, userId, role).changes === 0)
-					return false;
-				bumped();
-				return true;
-			});
-		},
-		async listAssignments(filter) {
-			const rows = (
-				filter.userId === undefined
-					? assignmentsOfTenant().all(filter.tenantId)
-					: assignmentsOfUser().all(filter.tenantId, filter.userId)
-			) as AssignmentRow[];
-			return rows.map(toAssignment);
-		},
-		async setSuperAdmin(userId, superAdmin, at) {
-			write(() => {
-				const changes = superAdmin
-					? grantSuper().run(userId, at).changes
-					: revokeSuper().run(userId).changes;
-				if (changes > 0) bumped();
-			});
-		},
-		async listSuperAdmins() {
-			return supers().all() as string[];
-		},
-		async bumpEpoch() {
-			return write(bumped);
-		},
-		async epoch() {
-			return readEpoch().get() as number;
-		},
-		async loadPolicy(tenantId, userId) {
-			return snapshot(tenantId, userId);
-		},
-	};
+  return {
+    async insertRole(role: RoleRecord) {
+      try {
+        write(() => {
+          insertRole().run(
+            role.id,
+            role.tenantId,
+            role.name,
+            role.description,
+            JSON.stringify(role.permissions),
+            JSON.stringify(role.rules),
+            JSON.stringify(role.extends),
+            role.createdAt,
+            role.updatedAt,
+          );
+          bumped();
+        });
+      } catch (err) {
+        throw mapSqliteError(err, `role ${role.name}`);
+      }
+    },
+    async getRole(tenantId, name) {
+      const row = roleByName().get(tenantId, name) as RoleRow | undefined;
+      return row ? toRole(row) : null;
+    },
+    async listRoles(tenantId) {
+      return (rolesOfTenant().all(tenantId) as RoleRow[]).map(toRole);
+    },
+    async updateRole(tenantId: string, name: string, patch: RolePatch) {
+      return write(() => {
+        const current = roleByName().get(tenantId, name) as RoleRow | undefined;
+        if (!current) return null;
+        const row = updateRole().get(
+          patch.description === undefined ? current.description : patch.description,
+          patch.permissions === undefined ? current.permissions : JSON.stringify(patch.permissions),
+          patch.rules === undefined ? current.rules : JSON.stringify(patch.rules),
+          patch.extends === undefined ? current.extends : JSON.stringify(patch.extends),
+          patch.updatedAt,
+          tenantId,
+          name,
+        ) as RoleRow;
+        bumped();
+        return toRole(row);
+      });
+    },
+    async deleteRole(tenantId, name) {
+      return write(() => {
+        if (deleteRole().run(tenantId, name).changes === 0) return false;
+        deleteAssignmentsOfRole().run(tenantId, name);
+        bumped();
+        return true;
+      });
+    },
+    async assign(a: RoleAssignment) {
+      return write(() => {
+        if (insertAssignment().run(a.tenantId, a.userId, a.role, a.grantedBy, a.createdAt).changes === 0) {
+          return false;
+        }
+        bumped();
+        return true;
+      });
+    },
+    async revoke(tenantId, userId, role) {
+      return write(() => {
+        if (deleteAssignment().run(tenantId, userId, role).changes === 0) return false;
+        bumped();
+        return true;
+      });
+    },
+    async listAssignments(filter) {
+      const rows = (
+        filter.userId === undefined
+          ? assignmentsOfTenant().all(filter.tenantId)
+          : assignmentsOfUser().all(filter.tenantId, filter.userId)
+      ) as AssignmentRow[];
+      return rows.map(toAssignment);
+    },
+    async setSuperAdmin(userId, superAdmin, at) {
+      write(() => {
+        const changes = superAdmin ? grantSuper().run(userId, at).changes : revokeSuper().run(userId).changes;
+        if (changes > 0) bumped();
+      });
+    },
+    async listSuperAdmins() {
+      return supers().all() as string[];
+    },
+    async bumpEpoch() {
+      return write(bumped);
+    },
+    async epoch() {
+      return readEpoch().get() as number;
+    },
+    async loadPolicy(tenantId, userId) {
+      return snapshot(tenantId, userId);
+    },
+  };
 }

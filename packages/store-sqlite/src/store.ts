@@ -1,47 +1,36 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
-import {
-	type Clock,
-	IntegrityError,
-	type Store,
-	type StorePorts,
-	systemClock,
-} from "@ax/core";
-import BetterSqlite3, { type Database } from "better-sqlite3";
-import { wrapPorts } from "./guard-ports.js";
-import {
-	type Migration,
-	type MigrationResult,
-	migrate,
-	pendingMigrations,
-} from "./migrate.js";
-import { MIGRATIONS } from "./migrations/index.js";
-import { sqliteRbacStore } from "./rbac.js";
-import { SerialQueue } from "./serial-queue.js";
-import { sqliteTenantStore } from "./tenants.js";
-import { sqliteUserStore } from "./users.js";
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } from '@ax/core';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { wrapPorts } from './guard-ports.js';
+import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { sqliteRbacStore } from './rbac.js';
+import { SerialQueue } from './serial-queue.js';
+import { sqliteTenantStore } from './tenants.js';
+import { sqliteUserStore } from './users.js';
 
 /** Options for {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
-	/**
-	 * Apply pending migrations on open (default true). When false, open verifies applied migrations and
-	 * refuses a database with pending ones (IntegrityError), so a server never runs on a half-migrated schema.
-	 */
-	migrate?: boolean;
-	/** How long a writer waits for another process's lock before SQLITE_BUSY (default 5000 ms). */
-	busyTimeoutMs?: number;
-	/** Clock for `applied_at` timestamps. */
-	clock?: Clock;
-	/** Replaces the shipped migrations. For adapter tests; applications never set this. */
-	migrations?: readonly Migration[];
+  /**
+   * Apply pending migrations on open (default true). When false, open verifies applied migrations and
+   * refuses a database with pending ones (IntegrityError), so a server never runs on a half-migrated schema.
+   */
+  migrate?: boolean;
+  /** How long a writer waits for another process's lock before SQLITE_BUSY (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Clock for `applied_at` timestamps. */
+  clock?: Clock;
+  /** Replaces the shipped migrations. For adapter tests; applications never set this. */
+  migrations?: readonly Migration[];
 }
 
 function createPorts(db: Database): StorePorts {
-	return {
-		tenants: sqliteTenantStore(db),
-		users: sqliteUserStore(db),
-		rbac: sqliteRbacStore(db),
-	};
+  return {
+    tenants: sqliteTenantStore(db),
+    users: sqliteUserStore(db),
+    rbac: sqliteRbacStore(db),
+  };
 }
 
 /**
@@ -52,145 +41,121 @@ function createPorts(db: Database): StorePorts {
  * `BEGIN IMMEDIATE` plus `busy_timeout` serialise writers.
  */
 export class SqliteStore implements Store {
-	readonly kind = "sqlite";
-	/** The underlying connection, for raw probes and libraries that take a better-sqlite3 handle. */
-	readonly db: Database;
-	readonly filename: string;
-	readonly tenants: StorePorts["tenants"];
-	readonly users: StorePorts["users"];
-	readonly rbac: StorePorts["rbac"];
+  readonly kind = 'sqlite';
+  /** The underlying connection, for raw probes and libraries that take a better-sqlite3 handle. */
+  readonly db: Database;
+  readonly filename: string;
+  readonly tenants: StorePorts['tenants'];
+  readonly users: StorePorts['users'];
+  readonly rbac: StorePorts['rbac'];
 
-	readonly #queue = new SerialQueue();
-	readonly #ports: StorePorts;
-	readonly #migrations: readonly Migration[];
-	readonly #clock: Clock;
-	readonly #inode: number | null;
-	#closed = false;
+  readonly #queue = new SerialQueue();
+  readonly #ports: StorePorts;
+  readonly #migrations: readonly Migration[];
+  readonly #clock: Clock;
+  readonly #inode: number | null;
+  #closed = false;
 
-	/** @internal use {@link openSqliteStore} */
-	constructor(
-		db: Database,
-		filename: string,
-		migrations: readonly Migration[],
-		clock: Clock,
-	) {
-		this.db = db;
-		this.filename = filename;
-		this.#migrations = migrations;
-		this.#clock = clock;
-		this.#inode = db.memory ? null : statSync(filename).ino;
-		this.#ports = createPorts(db);
-		const guarded = wrapPorts(this.#ports, (fn) => this.#outside(fn));
-		this.tenants = guarded.tenants;
-		this.users = guarded.users;
-		this.rbac = guarded.rbac;
-	}
+  /** @internal use {@link openSqliteStore} */
+  constructor(db: Database, filename: string, migrations: readonly Migration[], clock: Clock) {
+    this.db = db;
+    this.filename = filename;
+    this.#migrations = migrations;
+    this.#clock = clock;
+    this.#inode = db.memory ? null : statSync(filename).ino;
+    this.#ports = createPorts(db);
+    const guarded = wrapPorts(this.#ports, (fn) => this.#outside(fn));
+    this.tenants = guarded.tenants;
+    this.users = guarded.users;
+    this.rbac = guarded.rbac;
+  }
 
-	// A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
-	#outside(fn: () => Promise<unknown>): Promise<unknown> {
-		if (this.#closed) return Promise.reject(new Error("store is closed"));
-		if (this.#queue.idle) return fn();
-		if (this.#queue.insideJob) {
-			return Promise.reject(
-				new Error(
-					"store port used inside its own transaction: use the `tx` ports passed to transaction(fn)",
-				),
-			);
-		}
-		return this.#queue.run(fn);
-	}
+  // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
+  #outside(fn: () => Promise<unknown>): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    if (this.#queue.idle) return fn();
+    if (this.#queue.insideJob) {
+      return Promise.reject(
+        new Error('store port used inside its own transaction: use the `tx` ports passed to transaction(fn)'),
+      );
+    }
+    return this.#queue.run(fn);
+  }
 
-	/** Runs `fn` in one IMMEDIATE transaction; commits when it resolves, rolls back when it throws. */
-	transaction<T>(fn: (tx: StorePorts) => Promise<T>): Promise<T> {
-		if (this.#closed) return Promise.reject(new Error("store is closed"));
-		if (this.#queue.insideJob) {
-			return Promise.reject(
-				new Error("nested transaction: use the `tx` ports you were given"),
-			);
-		}
-		return this.#queue.run(async () => {
-			let open = true;
-			const tx = wrapPorts(this.#ports, (call) =>
-				open
-					? call()
-					: Promise.reject(
-							new Error(
-								"transaction already finished: its ports cannot be used",
-							),
-						),
-			);
-			this.db.exec("BEGIN IMMEDIATE");
-			try {
-				const result = await fn(tx);
-				this.db.exec("COMMIT");
-				return result;
-			} catch (err) {
-				if (this.db.inTransaction) this.db.exec("ROLLBACK");
-				throw err;
-			} finally {
-				open = false;
-			}
-		});
-	}
+  /** Runs `fn` in one IMMEDIATE transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: StorePorts) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    if (this.#queue.insideJob) {
+      return Promise.reject(new Error('nested transaction: use the `tx` ports you were given'));
+    }
+    return this.#queue.run(async () => {
+      let open = true;
+      const tx = wrapPorts(this.#ports, (call) =>
+        open ? call() : Promise.reject(new Error('transaction already finished: its ports cannot be used')),
+      );
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(tx);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      } finally {
+        open = false;
+      }
+    });
+  }
 
-	/** Applies pending migrations; throws IntegrityError (writing nothing) if applied ones were edited. */
-	migrate(): MigrationResult {
-		return migrate(this.db, this.#migrations, () => this.#clock.now());
-	}
+  /** Applies pending migrations; throws IntegrityError (writing nothing) if applied ones were edited. */
+  migrate(): MigrationResult {
+    return migrate(this.db, this.#migrations, () => this.#clock.now());
+  }
 
-	/** Migrations not yet applied. Throws IntegrityError like {@link migrate}, without writing. */
-	pendingMigrations(): { id: number; name: string }[] {
-		return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({
-			id,
-			name,
-		}));
-	}
+  /** Migrations not yet applied. Throws IntegrityError like {@link migrate}, without writing. */
+  pendingMigrations(): { id: number; name: string }[] {
+    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({ id, name }));
+  }
 
-	/** Checks the file is still the one opened (not deleted or replaced) and answers a query. */
-	async ping(): Promise<void> {
-		if (this.#closed) throw new IntegrityError("store is closed");
-		if (this.#inode !== null) {
-			let ino: number | null = null;
-			try {
-				ino = statSync(this.filename).ino;
-			} catch {
-				ino = null;
-			}
-			if (ino !== this.#inode)
-				throw new IntegrityError(
-					`database file ${this.filename} is missing or was replaced`,
-				);
-		}
-		this.db.prepare("SELECT 1").get();
-		if (this.pendingMigrations().length > 0)
-			throw new IntegrityError("database has pending migrations");
-	}
+  /** Checks the file is still the one opened (not deleted or replaced) and answers a query. */
+  async ping(): Promise<void> {
+    if (this.#closed) throw new IntegrityError('store is closed');
+    if (this.#inode !== null) {
+      let ino: number | null = null;
+      try {
+        ino = statSync(this.filename).ino;
+      } catch {
+        ino = null;
+      }
+      if (ino !== this.#inode)
+        throw new IntegrityError(`database file ${this.filename} is missing or was replaced`);
+    }
+    this.db.prepare('SELECT 1').get();
+    if (this.pendingMigrations().length > 0) throw new IntegrityError('database has pending migrations');
+  }
 
-	async close(): Promise<void> {
-		if (this.#closed) return;
-		await this.#queue.run(async () => undefined); // let queued work finish
-		this.#closed = true;
-		this.db.close();
-	}
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#queue.run(async () => undefined); // let queued work finish
+    this.#closed = true;
+    this.db.close();
+  }
 }
 
 function openDatabase(filename: string, options: SqliteStoreOptions): Database {
-	const memory = filename === ":memory:";
-	if (!memory && !existsSync(dirname(filename)))
-		mkdirSync(dirname(filename), { recursive: true });
-	const db = new BetterSqlite3(filename);
-	try {
-		db.pragma("journal_mode = WAL");
-		db.pragma("foreign_keys = ON");
-		db.pragma(
-			`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`,
-		);
-		db.pragma("synchronous = NORMAL");
-		return db;
-	} catch (err) {
-		db.close();
-		throw err;
-	}
+  const memory = filename === ':memory:';
+  if (!memory && !existsSync(dirname(filename))) mkdirSync(dirname(filename), { recursive: true });
+  const db = new BetterSqlite3(filename);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }
 
 /**
@@ -198,31 +163,28 @@ function openDatabase(filename: string, options: SqliteStoreOptions): Database {
  * `busy_timeout` and `synchronous=NORMAL`, verifies migration checksums and, by default, migrates.
  */
 export async function openSqliteStore(
-	filename: string,
-	options: SqliteStoreOptions = {},
+  filename: string,
+  options: SqliteStoreOptions = {},
 ): Promise<SqliteStore> {
-	const db = openDatabase(filename, options);
-	try {
-		const migrations = options.migrations ?? MIGRATIONS;
-		const clock = options.clock ?? systemClock;
-		if (options.migrate === false) {
-			const pending = pendingMigrations(db, migrations);
-			if (pending.length > 0) {
-				throw new IntegrityError(
-					`database needs ${pending.length} migration(s): run \`ax migrate\``,
-					{
-						details: { pending: pending.map((m) => m.id) },
-					},
-				);
-			}
-		} else {
-			migrate(db, migrations, () => clock.now());
-		}
-		return new SqliteStore(db, filename, migrations, clock);
-	} catch (err) {
-		db.close();
-		throw err;
-	}
+  const db = openDatabase(filename, options);
+  try {
+    const migrations = options.migrations ?? MIGRATIONS;
+    const clock = options.clock ?? systemClock;
+    if (options.migrate === false) {
+      const pending = pendingMigrations(db, migrations);
+      if (pending.length > 0) {
+        throw new IntegrityError(`database needs ${pending.length} migration(s): run \`ax migrate\``, {
+          details: { pending: pending.map((m) => m.id) },
+        });
+      }
+    } else {
+      migrate(db, migrations, () => clock.now());
+    }
+    return new SqliteStore(db, filename, migrations, clock);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }
 
 /**
@@ -230,14 +192,14 @@ export async function openSqliteStore(
  * Throws IntegrityError, writing nothing, when an applied migration was edited or the database is newer.
  */
 export async function migrateSqlite(
-	filename: string,
-	options: Omit<SqliteStoreOptions, "migrate"> = {},
+  filename: string,
+  options: Omit<SqliteStoreOptions, 'migrate'> = {},
 ): Promise<MigrationResult> {
-	const db = openDatabase(filename, options);
-	try {
-		const clock = options.clock ?? systemClock;
-		return migrate(db, options.migrations ?? MIGRATIONS, () => clock.now());
-	} finally {
-		db.close();
-	}
+  const db = openDatabase(filename, options);
+  try {
+    const clock = options.clock ?? systemClock;
+    return migrate(db, options.migrations ?? MIGRATIONS, () => clock.now());
+  } finally {
+    db.close();
+  }
 }

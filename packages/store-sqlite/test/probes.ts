@@ -1,77 +1,73 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Tenant, User } from "@ax/core";
-import type { CoreProbe, StoreFixture } from "@ax/store-testkit";
-import BetterSqlite3 from "better-sqlite3";
-import { openSqliteStore, type SqliteStore } from "../src/index.js";
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Tenant, User } from '@ax/core';
+import type { CoreProbe, StoreFixture } from '@ax/store-testkit';
+import BetterSqlite3 from 'better-sqlite3';
+import { openSqliteStore, type SqliteStore } from '../src/index.js';
 
 /**
  * Raw probes: a second, independent better-sqlite3 connection to the same file, with hand-written SQL.
  * They never go through the adapter's own statements or row mapping.
  */
-export function sqliteProbe(
-	filename: string,
-): CoreProbe & { raw: BetterSqlite3.Database } {
-	const raw = new BetterSqlite3(filename, { readonly: true });
-	return {
-		raw,
-		async tenantRow(id) {
-			const r = raw.prepare("SELECT * FROM tenants WHERE id = ?").get(id) as
-				| Record<string, never>
-				| undefined;
-			if (!r) return null;
-			const t: Tenant = {
-				id: r.id,
-				slug: r.slug,
-				name: r.name,
-				plan: r.plan,
-				status: r.status,
-				statusReason: r.status_reason,
-				billingAnchorDay: r.billing_anchor_day,
-				createdAt: r.created_at,
-				updatedAt: r.updated_at,
-			};
-			return t;
-		},
-		async userRow(id) {
-			const r = raw.prepare("SELECT * FROM users WHERE id = ?").get(id) as
-				| Record<string, never>
-				| undefined;
-			if (!r) return null;
-			const u: User = {
-				id: r.id,
-				email: r.email,
-				status: r.status,
-				createdAt: r.created_at,
-				updatedAt: r.updated_at,
-			};
-			return u;
-		},
-	};
+export function sqliteProbe(filename: string): CoreProbe & { raw: BetterSqlite3.Database } {
+  const raw = new BetterSqlite3(filename, { readonly: true });
+  return {
+    raw,
+    async tenantRow(id) {
+      const r = raw.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as
+        | Record<string, never>
+        | undefined;
+      if (!r) return null;
+      const t: Tenant = {
+        id: r.id,
+        slug: r.slug,
+        name: r.name,
+        plan: r.plan,
+        status: r.status,
+        statusReason: r.status_reason,
+        billingAnchorDay: r.billing_anchor_day,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      };
+      return t;
+    },
+    async userRow(id) {
+      const r = raw.prepare('SELECT * FROM users WHERE id = ?').get(id) as Record<string, never> | undefined;
+      if (!r) return null;
+      const u: User = {
+        id: r.id,
+        email: r.email,
+        status: r.status,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      };
+      return u;
+    },
+  };
 }
 
 /** A temp directory removed by the returned cleanup. */
 export function tempDir(): { dir: string; remove(): void } {
-	const dir = mkdtempSync(join(tmpdir(), "ax-sqlite-"));
-	return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const dir = mkdtempSync(join(tmpdir(), 'ax-sqlite-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A fresh file-backed store with its probe: what the testkit suites take. */
 export async function sqliteFixture(): Promise<
-	StoreFixture<ReturnType<typeof sqliteProbe>> & { store: SqliteStore }
+  StoreFixture<ReturnType<typeof sqliteProbe>> & { store: SqliteStore }
 > {
-	const tmp = tempDir();
-	const filename = join(tmp.dir, "test.db");
-	const store = await openSqliteStore(filename);
-	const probe = sqliteProbe(filename);
-	return {
-		store,
-		probe,
-		async cleanup() {
-			probe.raw.close();
-			await store.close();
-			tmp.remove();
-		},
-	};
+  const tmp = tempDir();
+  const filename = join(tmp.dir, 'test.db');
+  const store = await openSqliteStore(filename);
+  const probe = sqliteProbe(filename);
+  return {
+    store,
+    probe,
+    async cleanup() {
+      probe.raw.close();
+      await store.close();
+      tmp.remove();
+    },
+  };
 }

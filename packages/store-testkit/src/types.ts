@@ -1,9 +1,9 @@
-import type { Store, Tenant, User } from "@ax/core";
+import type { Store, Tenant, User } from '@ax/core';
 
 /** The test functions a suite needs; vitest's, jest's, mocha's or node:test's all fit. */
 export interface TestApi {
-	describe(name: string, fn: () => void): void;
-	it(name: string, fn: () => Promise<void> | void, timeout?: number): void;
+  describe(name: string, fn: () => void): void;
+  it(name: string, fn: () => Promise<void> | void, timeout?: number): void;
 }
 
 /**
@@ -11,17 +11,17 @@ export interface TestApi {
  * checks what really sits in storage and an adapter that is consistently wrong cannot pass.
  */
 export interface CoreProbe {
-	/** The tenant row as stored, mapped to the entity shape, or null. */
-	tenantRow(id: string): Promise<Tenant | null>;
-	/** The user row as stored, mapped to the entity shape, or null. */
-	userRow(id: string): Promise<User | null>;
+  /** The tenant row as stored, mapped to the entity shape, or null. */
+  tenantRow(id: string): Promise<Tenant | null>;
+  /** The user row as stored, mapped to the entity shape, or null. */
+  userRow(id: string): Promise<User | null>;
 }
 
 /** What a store factory returns: a fresh, empty, migrated store, its probe, and how to clean up. */
 export interface StoreFixture<P = CoreProbe> {
-	store: Store;
-	probe: P;
-	cleanup(): Promise<void>;
+  store: Store;
+  probe: P;
+  cleanup(): Promise<void>;
 }
 
 /** Makes a fresh fixture for each test. */

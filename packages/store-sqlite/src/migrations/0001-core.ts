@@ -1,10 +1,10 @@
-import type { Migration } from "../migrate.js";
+import type { Migration } from '../migrate.js';
 
 /** Tenants and users: what every other domain hangs off. */
 export const coreMigration: Migration = {
-	id: 1,
-	name: "core",
-	sql: `
+  id: 1,
+  name: 'core',
+  sql: `
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY,
   slug TEXT NOT NULL UNIQUE,

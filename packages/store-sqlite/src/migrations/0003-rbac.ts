@@ -1,4 +1,4 @@
-import type { Migration } from "../migrate.js";
+import type { Migration } from '../migrate.js';
 
 /**
  * RBAC: custom roles per tenant, assignments per (tenant, user), the platform super-admin flag, and the policy
@@ -6,9 +6,9 @@ import type { Migration } from "../migrate.js";
  * makes the change, so permission caches in every process notice.
  */
 export const rbacMigration: Migration = {
-	id: 3,
-	name: "rbac",
-	sql: `
+  id: 3,
+  name: 'rbac',
+  sql: `
 CREATE TABLE rbac_epoch (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   epoch INTEGER NOT NULL

@@ -1,6 +1,6 @@
-import type { Migration } from "../migrate.js";
-import { coreMigration } from "./0001-core.js";
-import { rbacMigration } from "./0003-rbac.js";
+import type { Migration } from '../migrate.js';
+import { coreMigration } from './0001-core.js';
+import { rbacMigration } from './0003-rbac.js';
 
 /**
  * Every migration this adapter knows, in order. Forward-only: never edit one that has shipped; add the next.
