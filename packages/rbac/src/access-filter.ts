@@ -92,14 +92,17 @@ export interface SqlCondition {
   params: (string | number | boolean | null)[];
 }
 
+const RANGE = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
 /**
  * Renders a filter as one parameterized SQL condition. Values only ever travel as parameters; column names
  * come only from `columns`. Every fragment is two-valued (never SQL NULL), so `NOT` means what it says, and
- * the rows it selects are exactly those CASL's in-memory matcher allows, with NULL standing for null
- * (which CASL orders below every value: `$lt` matches it, `$gt` does not; `$exists` is about the key, which a
- * column always has).
+ * the rows it selects are exactly those the in-memory check allows, with NULL standing for null: range
+ * operators compare only values of the same type and never NULL; `$exists` is about the key, which a column
+ * always has. Keep a column's values of one type, as the value you compare it with (SQLite's column affinity
+ * may otherwise coerce on equality).
  */
 export function toSql(filter: AccessFilter, options: SqlRenderOptions): SqlCondition {
   const dialect = options.dialect ?? 'sqlite';
@@ -115,6 +118,11 @@ export function toSql(filter: AccessFilter, options: SqlRenderOptions): SqlCondi
     const col = options.columns[field]!;
     if (!COLUMN.test(col)) throw new ValidationError(`invalid column name ${JSON.stringify(col)}`);
     return col;
+  };
+  // Only values of the same type compare (NULL never does), as in the in-memory matcher.
+  const typeGuard = (c: string, v: Scalar): string => {
+    if (dialect === 'postgres' || v === null) return `${c} IS NOT NULL`;
+    return typeof v === 'number' ? `typeof(${c}) IN ('integer', 'real')` : `typeof(${c}) = 'text'`;
   };
   const isNot = dialect === 'postgres' ? 'IS DISTINCT FROM' : 'IS NOT';
   const is = dialect === 'postgres' ? 'IS NOT DISTINCT FROM' : 'IS';
@@ -139,14 +147,11 @@ export function toSql(filter: AccessFilter, options: SqlRenderOptions): SqlCondi
           ? `(${column(n.field)} IS NOT NULL)`
           : `(${column(n.field)} ${isNot} ${param(n.value)})`;
       case 'lt':
-      case 'lte': {
-        const c = column(n.field);
-        return `(${c} IS NULL OR ${c} ${n.op === 'lt' ? '<' : '<='} ${param(n.value)})`;
-      }
+      case 'lte':
       case 'gt':
       case 'gte': {
         const c = column(n.field);
-        return `(${c} IS NOT NULL AND ${c} ${n.op === 'gt' ? '>' : '>='} ${param(n.value)})`;
+        return `(${typeGuard(c, n.value)} AND ${c} ${RANGE[n.op]} ${param(n.value)})`;
       }
       case 'in':
       case 'nin': {

@@ -1,5 +1,5 @@
 import type { StoredRule } from '@ax/core';
-import { createMongoAbility, type MongoAbility, type RawRuleOf } from '@casl/ability';
+import { buildMongoQueryMatcher, createMongoAbility, type MongoAbility, type RawRuleOf } from '@casl/ability';
 import { ALL, MANAGE, type PermissionCatalog } from './permissions.js';
 import { PLACEHOLDERS } from './rule-schema.js';
 import { systemRole } from './system-roles.js';
@@ -8,6 +8,30 @@ import { systemRole } from './system-roles.js';
 export type AxAbility = MongoAbility;
 /** A raw CASL rule of an {@link AxAbility}. */
 export type AxRawRule = RawRuleOf<AxAbility>;
+
+function normalize(v: unknown): unknown {
+  return v instanceof Date ? v.getTime() : v;
+}
+
+/**
+ * CASL's default compare uses JavaScript's `<`, so `null < 5` and `undefined < 'a'` hold. Here values of
+ * different types (and null or undefined) are incomparable: no range operator matches them, as in SQL and
+ * MongoDB, so in-memory checks and `toSql` filters select the same rows.
+ */
+function compareStrict(a: unknown, b: unknown): 0 | 1 | -1 {
+  const x = normalize(a);
+  const y = normalize(b);
+  if (x === y) return 0;
+  if (x == null || y == null || typeof x !== typeof y) return Number.NaN as never;
+  return (x as number) > (y as number) ? 1 : -1;
+}
+
+const conditionsMatcher = buildMongoQueryMatcher({}, {}, { compare: compareStrict });
+
+/** A CASL ability with @ax's conditions matcher (strict comparisons). Every ability @ax/rbac hands out is one. */
+export function createAxAbility(rules: readonly AxRawRule[]): AxAbility {
+  return createMongoAbility<AxAbility>(rules as AxRawRule[], { conditionsMatcher });
+}
 
 /** Where a rule came from. */
 export interface RuleOrigin {
@@ -182,7 +206,7 @@ export function compilePolicy(input: PolicyInput, catalog: PermissionCatalog<str
     superAdmin: input.superAdmin,
     roles: Object.freeze(roles),
     rules: Object.freeze(rules),
-    ability: createMongoAbility(rules as AxRawRule[]),
+    ability: createAxAbility(rules),
     origins: built.origins,
   });
 }

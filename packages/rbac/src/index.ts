@@ -20,6 +20,7 @@ export {
   type AxRawRule,
   type CompiledPolicy,
   compilePolicy,
+  createAxAbility,
   type PolicyInput,
   type PrincipalState,
   type RoleDefinition,
@@ -58,7 +59,6 @@ export {
 export {
   FIELD_OPERATORS,
   FORBIDDEN_KEYS,
-  LOGICAL_OPERATORS,
   PLACEHOLDERS,
   type RoleInput,
   type RolePatchInput,

@@ -11,12 +11,17 @@ import {
   type Transactional,
   ValidationError,
 } from '@ax/core';
-import { createMongoAbility } from '@casl/ability';
 import { type PackRule, packRules, permittedFieldsOf } from '@casl/ability/extra';
 import { z } from 'zod';
 import { type AccessFilter, accessFilterOf } from './access-filter.js';
 import * as admin from './admin.js';
-import { type AxAbility, type AxRawRule, type CompiledPolicy, compilePolicy } from './compile.js';
+import {
+  type AxAbility,
+  type AxRawRule,
+  type CompiledPolicy,
+  compilePolicy,
+  createAxAbility,
+} from './compile.js';
 import { type AnySubject, allows, type Decision, explainPolicy } from './decide.js';
 import { type RbacEvents, TypedEmitter } from './events.js';
 import { type BuiltinPermission, PermissionCatalog } from './permissions.js';
@@ -207,7 +212,7 @@ export class Rbac<P extends string = BuiltinPermission> {
   /** A CASL ability with the actor's rules: a fresh copy each call, so changing it cannot touch the cache. */
   async abilityFor(ctx: ExecutionContext): Promise<AxAbility> {
     const policy = await this.#policyOf(ctx);
-    return createMongoAbility<AxAbility>(policy.rules as AxRawRule[]);
+    return createAxAbility(policy.rules);
   }
 
   /** The actor's rules packed with CASL's `packRules`, for a browser to `unpackRules`. */

@@ -23,10 +23,10 @@ export const FIELD_OPERATORS = [
   '$nin',
   '$exists',
 ] as const;
-/** Operators that combine whole conditions. */
-export const LOGICAL_OPERATORS = ['$and', '$or', '$nor'] as const;
+// Top-level `$and`, `$or` and `$nor` are refused with every other `$` key: CASL's mongo matcher does not
+// interpret them (it reads `$or` as a field name, so an inverted rule using it would silently deny nothing).
+// OR is two rules, AND is several fields in one condition, NOR is an inverted rule.
 
-const MAX_DEPTH = 8;
 const SEGMENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** A dotted field path (`owner.id`); no segment may be a prototype key. */
@@ -68,53 +68,27 @@ const operatorObject = z
 /** A condition as stored: fields mapped to a value or an operator object, combined with $and/$or/$nor. */
 export type Condition = { [key: string]: unknown };
 
-function conditionSchema(depth: number): z.ZodType<Condition> {
-  const nested =
-    depth >= MAX_DEPTH
-      ? z.never({ error: `conditions nest deeper than ${MAX_DEPTH}` })
-      : z.lazy(() =>
-          z
-            .array(conditionSchema(depth + 1))
-            .min(1)
-            .max(100),
-        );
+function conditionSchema(): z.ZodType<Condition> {
   return z.record(z.string(), z.unknown()).superRefine((obj, ctx) => {
     const keys = Object.keys(obj);
     if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'empty condition' });
     if (keys.length > 100) ctx.addIssue({ code: 'custom', message: 'too many keys' });
     for (const key of keys) {
-      const value = obj[key];
-      let result: { success: boolean; error?: z.ZodError };
       if (key.startsWith('$')) {
-        if (!(LOGICAL_OPERATORS as readonly string[]).includes(key)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `unknown operator ${key}`,
-          });
-          continue;
-        }
-        result = nested.safeParse(value);
-      } else {
-        if (!fieldPathSchema.safeParse(key).success) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `invalid field ${JSON.stringify(key)}`,
-          });
-          continue;
-        }
-        result =
-          value !== null && typeof value === 'object' && !Array.isArray(value)
-            ? operatorObject.safeParse(value)
-            : scalar.safeParse(value);
+        ctx.addIssue({ code: 'custom', path: [key], message: `unknown operator ${key}` });
+        continue;
       }
+      if (!fieldPathSchema.safeParse(key).success) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `invalid field ${JSON.stringify(key)}` });
+        continue;
+      }
+      const value = obj[key];
+      const result =
+        value !== null && typeof value === 'object' && !Array.isArray(value)
+          ? operatorObject.safeParse(value)
+          : scalar.safeParse(value);
       for (const issue of result.error?.issues ?? []) {
-        ctx.addIssue({
-          ...issue,
-          code: 'custom',
-          path: [key, ...issue.path],
-        } as never);
+        ctx.addIssue({ ...issue, code: 'custom', path: [key, ...issue.path] } as never);
       }
     }
   }) as unknown as z.ZodType<Condition>;
@@ -128,7 +102,7 @@ export function ruleSchema(catalog: PermissionCatalog<string>): z.ZodType<Stored
     .object({
       action: oneOrMany(z.string().min(1).max(64)),
       subject: oneOrMany(z.string().min(1).max(64)),
-      conditions: conditionSchema(0).optional(),
+      conditions: conditionSchema().optional(),
       fields: oneOrMany(fieldPathSchema).optional(),
       inverted: z.boolean().optional(),
       reason: z.string().max(500).optional(),

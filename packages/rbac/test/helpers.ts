@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Actor, createContext, type ExecutionContext, ManualClock, type Tenant, type User } from '@ax/core';
+import {
+  type Actor,
+  createContext,
+  type ExecutionContext,
+  ManualClock,
+  type Tenant,
+  type User,
+} from '@ax/core';
 import { openSqliteStore, type SqliteStore } from '@ax/store-sqlite';
 import { makeTenant, makeUser } from '@ax/store-testkit';
 import { createRbac, type Rbac, type RbacOptions } from '../src/index.js';
