@@ -33,6 +33,7 @@ export {
   type RbacEvents,
   TypedEmitter,
 } from './events.js';
+export { PermissionSet } from './permission-set.js';
 export {
   BUILTIN_RESOURCES,
   type BuiltinPermission,

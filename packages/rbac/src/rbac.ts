@@ -3,7 +3,6 @@ import {
   createIdGenerator,
   type ExecutionContext,
   executionContextSchema,
-  ForbiddenError,
   type IdGenerator,
   parseInput,
   type StorePorts,
@@ -11,9 +10,9 @@ import {
   type Transactional,
   ValidationError,
 } from '@ax/core';
-import { type PackRule, packRules, permittedFieldsOf } from '@casl/ability/extra';
+import { type PackRule, packRules } from '@casl/ability/extra';
 import { z } from 'zod';
-import { type AccessFilter, accessFilterOf } from './access-filter.js';
+import type { AccessFilter } from './access-filter.js';
 import * as admin from './admin.js';
 import {
   type AxAbility,
@@ -24,6 +23,7 @@ import {
 } from './compile.js';
 import { type AnySubject, allows, type Decision, explainPolicy } from './decide.js';
 import { type RbacEvents, TypedEmitter } from './events.js';
+import { PermissionSet } from './permission-set.js';
 import { type BuiltinPermission, PermissionCatalog } from './permissions.js';
 
 /** The ports the Rbac service uses. Any adapter's `Store` fits. */
@@ -142,38 +142,24 @@ export class Rbac<P extends string = BuiltinPermission> {
 
   /** Like {@link can}, but throws ForbiddenError carrying the action, subject and reason when denied. */
   async require(ctx: ExecutionContext, action: string, subject: AnySubject, field?: string): Promise<void> {
-    const decision = await this.explain(ctx, action, subject, field);
-    if (!decision.allowed) {
-      throw new ForbiddenError(`not allowed to ${action} ${decision.subject}: ${decision.reason}`, {
-        details: {
-          denial: 'missing-permission',
-          action,
-          subject: decision.subject,
-          field: decision.field,
-          reason: decision.reason,
-          role: decision.role,
-        },
-      });
-    }
+    (await this.permissions(ctx)).require(action, subject, field);
   }
 
   /** True when the actor holds at least one of the permissions (`workflow.read`, …). */
   async hasAny(ctx: ExecutionContext, permissions: readonly P[]): Promise<boolean> {
-    const rules = this.#permissionRules(permissions);
-    const policy = await this.#policyOf(ctx);
-    return rules.some((r) => this.#check(policy, ctx, r.action, r.subject));
+    if (!Array.isArray(permissions)) throw new ValidationError('permissions must be an array');
+    return (await this.permissions(ctx)).hasAny(permissions);
   }
 
   /** True when the actor holds every one of the permissions (and false for an empty list). */
   async hasAll(ctx: ExecutionContext, permissions: readonly P[]): Promise<boolean> {
-    const rules = this.#permissionRules(permissions);
-    const policy = await this.#policyOf(ctx);
-    return rules.length > 0 && rules.every((r) => this.#check(policy, ctx, r.action, r.subject));
+    if (!Array.isArray(permissions)) throw new ValidationError('permissions must be an array');
+    return (await this.permissions(ctx)).hasAll(permissions);
   }
 
   /** True when the actor holds the permission (e.g. `workflow.read`). */
   async has(ctx: ExecutionContext, permission: P): Promise<boolean> {
-    return this.hasAll(ctx, [permission]);
+    return (await this.permissions(ctx)).has(permission);
   }
 
   /** Fields of `subject` the actor may `action`; rules without `fields` grant every one of `allFields`. */
@@ -183,10 +169,7 @@ export class Rbac<P extends string = BuiltinPermission> {
     subject: AnySubject,
     allFields: readonly string[],
   ): Promise<string[]> {
-    const policy = await this.#policyOf(ctx);
-    return permittedFieldsOf(policy.ability, action, subject as never, {
-      fieldsFrom: (rule) => rule.fields ?? [...allFields],
-    });
+    return (await this.permissions(ctx)).permittedFields(action, subject, allFields);
   }
 
   /** Why the actor may or may not: the deciding rule, its role and the reason. */
@@ -196,17 +179,15 @@ export class Rbac<P extends string = BuiltinPermission> {
     subject: AnySubject,
     field?: string,
   ): Promise<Decision> {
-    const policy = await this.#policyOf(ctx);
-    const decision = explainPolicy(policy, action, subject, field);
-    if (this.events.has('decision')) {
-      this.events.emit('decision', {
-        ...decision,
-        tenantId: ctx.tenantId,
-        actor: ctx.actor,
-        at: this.#clock.now(),
-      });
-    }
-    return decision;
+    return (await this.permissions(ctx)).explain(action, subject, field);
+  }
+
+  /**
+   * The actor's permission set with synchronous checks, for many checks in one request (filtering a list).
+   * It is the cached set current now; take a new one per request (see {@link PermissionSet}).
+   */
+  async permissions(ctx: ExecutionContext): Promise<PermissionSet<P>> {
+    return new PermissionSet(await this.#policyOf(ctx), ctx, this.catalog, this.events, this.#clock);
   }
 
   /** A CASL ability with the actor's rules: a fresh copy each call, so changing it cannot touch the cache. */
@@ -223,8 +204,7 @@ export class Rbac<P extends string = BuiltinPermission> {
 
   /** The rows of `subjectType` the actor may `action`: all, none, or those matching a condition tree. */
   async accessibleBy(ctx: ExecutionContext, action: string, subjectType: string): Promise<AccessFilter> {
-    const policy = await this.#policyOf(ctx);
-    return accessFilterOf(policy.ability, action, subjectType);
+    return (await this.permissions(ctx)).accessibleBy(action, subjectType);
   }
 
   /** Role names in effect for the actor in the context's tenant (after `extends`), and why it has none. */
@@ -305,11 +285,6 @@ export class Rbac<P extends string = BuiltinPermission> {
       policyOf: (ctx) => this.#policyOf(ctx),
       changed: () => this.invalidate(),
     };
-  }
-
-  #permissionRules(permissions: readonly string[]) {
-    if (!Array.isArray(permissions)) throw new ValidationError('permissions must be an array');
-    return permissions.map((p) => this.catalog.toRule(p));
   }
 
   #check(

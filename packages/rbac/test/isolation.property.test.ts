@@ -1,7 +1,7 @@
 import { makeRole, makeTenant, makeUser } from '@ax/store-testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermissionCatalog, SYSTEM_ROLES } from '../src/index.js';
+import { type BuiltinPermission, PermissionCatalog, SYSTEM_ROLES } from '../src/index.js';
 import { type Fixture, fixture } from './helpers.js';
 
 const catalog = PermissionCatalog.builtin();
@@ -90,7 +90,7 @@ describe('tenant isolation (property)', () => {
             const ctx = f.as(tenant.id, user.id);
             for (const p of PERMISSIONS) {
               const expected = grants(effective, p);
-              const actual = await f.rbac.has(ctx, p);
+              const actual = await f.rbac.has(ctx, p as BuiltinPermission);
               if (actual !== expected) {
                 throw new Error(`tenant ${ti} user ${ui} ${p}: expected ${expected}, got ${actual}`);
               }

@@ -88,18 +88,11 @@ export function sqliteRbacStore(db: Database): RbacStore {
   const assignmentsOfUser = lazy(
     'SELECT * FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role',
   );
-  const assignedNames = lazy(
-    'SELECT role FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role',
-    true,
-  );
   const grantSuper = lazy(
     'INSERT INTO rbac_super_admins (user_id, granted_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
   );
   const revokeSuper = lazy('DELETE FROM rbac_super_admins WHERE user_id = ?');
-  const isSuper = lazy('SELECT 1 FROM rbac_super_admins WHERE user_id = ?', true);
   const supers = lazy('SELECT user_id FROM rbac_super_admins ORDER BY user_id', true);
-  const tenantById = lazy('SELECT * FROM tenants WHERE id = ?');
-  const userById = lazy('SELECT * FROM users WHERE id = ?');
 
   // Runs `fn` atomically: IMMEDIATE when on its own, a savepoint inside a caller's transaction.
   const write = <T>(fn: () => T): T => {
@@ -108,11 +101,40 @@ export function sqliteRbacStore(db: Database): RbacStore {
   };
   const bumped = (): number => (bump().get() as { epoch: number }).epoch;
 
-  const snapshot = db.transaction((tenantId: string, userId: string): PolicySnapshot => {
-    const epoch = readEpoch().get() as number;
-    const tenantRow = tenantById().get(tenantId) as TenantRow | undefined;
-    const userRow = userById().get(userId) as UserRow | undefined;
-    const assigned = assignedNames().all(tenantId, userId) as string[];
+  // One statement reads the epoch with everything but the roles, so they come from one snapshot. The roles
+  // (followed through `extends`, each once, so cycles end) are point reads after it: every write bumps the
+  // epoch in its own transaction, so they are at least as new as that epoch, which is all a cache needs.
+  const header = lazy(`
+    SELECT e.epoch AS epoch,
+      t.id AS t_id, t.slug AS t_slug, t.name AS t_name, t.plan AS t_plan, t.status AS t_status,
+      t.status_reason AS t_status_reason, t.billing_anchor_day AS t_billing_anchor_day,
+      t.created_at AS t_created_at, t.updated_at AS t_updated_at,
+      u.id AS u_id, u.email AS u_email, u.status AS u_status, u.created_at AS u_created_at,
+      u.updated_at AS u_updated_at,
+      EXISTS (SELECT 1 FROM rbac_super_admins s WHERE s.user_id = @userId) AS super_admin,
+      (SELECT json_group_array(a.role) FROM rbac_assignments a
+        WHERE a.tenant_id = @tenantId AND a.user_id = @userId) AS assigned
+    FROM rbac_epoch e
+    LEFT JOIN tenants t ON t.id = @tenantId
+    LEFT JOIN users u ON u.id = @userId
+    WHERE e.id = 1`);
+
+  const snapshot = (tenantId: string, userId: string): PolicySnapshot => {
+    const h = header().get({ tenantId, userId }) as {
+      epoch: number;
+      super_admin: number;
+      assigned: string;
+      t_id: string | null;
+      u_id: string | null;
+      [column: string]: unknown;
+    };
+    const pick = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(h)
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), v]),
+      );
+    const assigned = (JSON.parse(h.assigned) as string[]).sort();
     const roles: RoleRecord[] = [];
     const seen = new Set<string>();
     const queue = [...assigned];
@@ -127,14 +149,14 @@ export function sqliteRbacStore(db: Database): RbacStore {
       queue.push(...role.extends);
     }
     return {
-      epoch,
-      tenant: tenantRow ? toTenant(tenantRow) : null,
-      user: userRow ? toUser(userRow) : null,
-      superAdmin: userRow ? isSuper().get(userId) === 1 : false,
+      epoch: h.epoch,
+      tenant: h.t_id === null ? null : toTenant(pick('t_') as unknown as TenantRow),
+      user: h.u_id === null ? null : toUser(pick('u_') as unknown as UserRow),
+      superAdmin: h.super_admin === 1,
       assigned,
       roles,
     };
-  });
+  };
 
   return {
     async insertRole(role: RoleRecord) {

@@ -46,7 +46,7 @@ export interface RoleAssignment {
   createdAt: number;
 }
 
-/** Everything needed to build one (tenant, user) ability, read from one consistent snapshot. */
+/** Everything needed to build one (tenant, user) ability, with the epoch it is at least as new as. */
 export interface PolicySnapshot {
   /** The policy epoch the snapshot was read at. */
   epoch: number;
@@ -95,6 +95,9 @@ export interface RbacStore {
   bumpEpoch(): Promise<number>;
   /** The current policy epoch. Must be cheap: caches call it on every time-to-live expiry. */
   epoch(): Promise<number>;
-  /** Reads what one (tenant, user) ability needs, and the epoch, from one consistent snapshot. */
+  /**
+   * Reads what one (tenant, user) ability needs, and the epoch. The data must be at least as new as the epoch
+   * returned (read the epoch first, or everything in one snapshot), never older.
+   */
   loadPolicy(tenantId: string, userId: string): Promise<PolicySnapshot>;
 }
