@@ -2,6 +2,8 @@ import { toAxError } from '@ax/core';
 import { Command, CommanderError } from 'commander';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerSecurity } from './commands/security.js';
 import { registerServe } from './commands/serve.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
 import { EXIT, ExitWith } from './exit-codes.js';
@@ -56,6 +58,8 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerInit(program, action);
   registerMigrate(program, action);
   registerServe(program, action);
+  registerSecurity(program, action);
+  registerPolicy(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(outputFor(env));
