@@ -108,6 +108,7 @@ export class Rbac<P extends string = BuiltinPermission> {
   readonly #inflight = new Map<string, Promise<CompiledPolicy>>();
   #size = 0;
   readonly #systemPolicy: CompiledPolicy;
+  readonly #noRolesPolicy: CompiledPolicy;
 
   /** @internal use {@link createRbac} */
   constructor(options: RbacOptions<P>) {
@@ -129,14 +130,22 @@ export class Rbac<P extends string = BuiltinPermission> {
     }
     this.#signal = signal;
     this.#systemPolicy = compilePolicy({ ...SYSTEM_POLICY_INPUT, tenantId: '*' }, this.catalog);
+    this.#noRolesPolicy = compilePolicy(
+      { ...SYSTEM_POLICY_INPUT, tenantId: '*', state: 'unsupported-actor', system: false },
+      this.catalog,
+    );
   }
 
   // ---- checks ------------------------------------------------------------------------------------------
 
   /** True when the context's actor may do `action` on `subject` (a type, or an object tagged with `subject()`). */
   can(ctx: ExecutionContext, action: string, subject: AnySubject, field?: string): Promise<boolean> {
-    const cached = this.#cached(ctx);
-    if (cached !== undefined) return Promise.resolve(this.#check(cached, ctx, action, subject, field));
+    try {
+      const cached = this.#cached(ctx);
+      if (cached !== undefined) return Promise.resolve(this.#check(cached, ctx, action, subject, field));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#policy(ctx).then((p) => this.#check(p, ctx, action, subject, field));
   }
 
@@ -314,7 +323,10 @@ export class Rbac<P extends string = BuiltinPermission> {
   // The hot path: two map lookups, a generation compare and a clock read.
   #cached(ctx: ExecutionContext): CompiledPolicy | undefined {
     if (!looksValid(ctx)) parseInput(executionContextSchema, ctx, 'execution context');
-    if (ctx.actor.type === 'system') return this.#systemPolicy;
+    // Only users hold roles; answering other actors before the cache means an API key can never hit a cached
+    // user's entry that happens to share its id.
+    if (ctx.actor.type !== 'user')
+      return ctx.actor.type === 'system' ? this.#systemPolicy : this.#noRolesPolicy;
     const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
     if (entry && entry.generation === this.#signal.generation && this.#clock.now() < entry.validUntil) {
       return entry.policy;
@@ -342,19 +354,6 @@ export class Rbac<P extends string = BuiltinPermission> {
   }
 
   async #load(ctx: ExecutionContext, generation: number): Promise<CompiledPolicy> {
-    if (ctx.actor.type !== 'user') {
-      return compilePolicy(
-        {
-          tenantId: ctx.tenantId,
-          userId: ctx.actor.id,
-          state: 'unsupported-actor',
-          superAdmin: false,
-          assigned: [],
-          customRoles: new Map(),
-        },
-        this.catalog,
-      );
-    }
     const snap = await this.#store.rbac.loadPolicy(ctx.tenantId, ctx.actor.id);
     const state = !snap.user
       ? 'user-unknown'

@@ -1,7 +1,7 @@
 import { isAxError } from '@ax/core';
 import { unpackRules } from '@casl/ability/extra';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { subject } from '../src/index.js';
+import { createRbac, definePermissions, subject } from '../src/index.js';
 import { type Fixture, fixture } from './helpers.js';
 
 let f: Fixture;
@@ -153,5 +153,55 @@ describe('checks', () => {
     expect(again.can('delete', 'Secret')).toBe(false);
     const packed = await f.rbac.packedRulesFor(ctx);
     expect(unpackRules(packed).some((r) => [r.subject].flat().includes('Workflow'))).toBe(true);
+  });
+});
+
+describe('actors, options and catalogs', () => {
+  it('an API key never reaches a cached user entry with the same id; the system operator holds everything', async () => {
+    const t = await f.tenant();
+    const u = await f.member(t.id, ['admin']);
+    const userCtx = f.as(t.id, u.id);
+    expect(await f.rbac.can(userCtx, 'delete', 'Secret')).toBe(true);
+    const keyCtx = { tenantId: t.id, actor: { type: 'apiKey' as const, id: u.id } };
+    expect(await f.rbac.can(keyCtx, 'delete', 'Secret')).toBe(false);
+    expect((await f.rbac.explain(keyCtx, 'read', 'Workflow')).reason).toBe(
+      'this kind of actor holds no roles',
+    );
+    expect(await f.rbac.can(f.as(t.id), 'delete', 'Secret')).toBe(true);
+    expect((await f.rbac.explain(f.as(t.id), 'read', 'Workflow')).source).toBe('system');
+  });
+
+  it('validates the execution context and options', async () => {
+    await expect(
+      f.rbac.can({ tenantId: '', actor: { type: 'user', id: 'x' } }, 'read', 'Workflow'),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+    await expect(
+      f.rbac.can({ tenantId: 't', actor: { type: 'root', id: 'x' } } as never, 'read', 'Workflow'),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+    expect(() => createRbac({ store: f.store, epochTtlMs: 1001 })).toThrow(/epochTtlMs/);
+    expect(() => createRbac({ store: f.store, epochTtlMs: -1 })).toThrow();
+  });
+
+  it('applications register their own resources, typed', async () => {
+    const catalog = definePermissions({ invoice: ['read', 'pay'] });
+    const rbac = createRbac({ store: f.store, clock: f.clock, catalog });
+    const t = await f.tenant();
+    await rbac.createRole(f.as(t.id), { name: 'payer', permissions: ['invoice.pay', 'workflow.read'] });
+    await expect(
+      rbac.createRole(f.as(t.id), { name: 'bad', permissions: ['invoice.refund' as never] }),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+    const u = await f.user();
+    await rbac.assign(f.as(t.id), { userId: u.id, role: 'payer' });
+    expect(await rbac.has(f.as(t.id, u.id), 'invoice.pay')).toBe(true);
+    expect(await rbac.can(f.as(t.id, u.id), 'pay', 'Invoice')).toBe(true);
+    expect(await rbac.has(f.as(t.id, u.id), 'invoice.read')).toBe(false);
+    // the same role under a catalog without `invoice`: the grant lapses instead of failing
+    expect(await f.rbac.can(f.as(t.id, u.id), 'pay', 'Invoice')).toBe(false);
   });
 });
