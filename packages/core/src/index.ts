@@ -30,8 +30,8 @@ export {
   IntegrityError,
   isAxError,
   NotFoundError,
-  QuotaExceededError,
   type QuotaExceededDetails,
+  QuotaExceededError,
   RateLimitExceededError,
   redactSecrets,
   TenantSuspendedError,
@@ -40,8 +40,24 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
-export { createIdGenerator, ID_PREFIXES, type IdGenerator, type IdKind, idSchema, isId } from './ids.js';
+export {
+  createIdGenerator,
+  ID_PREFIXES,
+  type IdGenerator,
+  type IdKind,
+  idSchema,
+  isId,
+} from './ids.js';
 export type { MacSigner } from './mac.js';
+export type {
+  EncryptionBlock,
+  KeyringPolicy,
+  KeyringRecord,
+  KeyringStore,
+  KeyVersionRecord,
+  KeyVersionStatus,
+  MasterKeyKdf,
+} from './store/keyring.js';
 export type {
   PolicySnapshot,
   RbacStore,

@@ -1,3 +1,12 @@
-export { type Migration, type MigrationResult, migrationChecksum } from './migrate.js';
+export {
+  type Migration,
+  type MigrationResult,
+  migrationChecksum,
+} from './migrate.js';
 export { MIGRATIONS } from './migrations/index.js';
-export { migrateSqlite, openSqliteStore, SqliteStore, type SqliteStoreOptions } from './store.js';
+export {
+  migrateSqlite,
+  openSqliteStore,
+  SqliteStore,
+  type SqliteStoreOptions,
+} from './store.js';

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } from '@ax/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { wrapPorts } from './guard-ports.js';
+import { sqliteKeyringStore } from './keyring.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { sqliteRbacStore } from './rbac.js';
@@ -29,6 +30,7 @@ function createPorts(db: Database): StorePorts {
   return {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
+    keyring: sqliteKeyringStore(db),
     rbac: sqliteRbacStore(db),
   };
 }
@@ -47,6 +49,7 @@ export class SqliteStore implements Store {
   readonly filename: string;
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
+  readonly keyring: StorePorts['keyring'];
   readonly rbac: StorePorts['rbac'];
 
   readonly #queue = new SerialQueue();
@@ -67,6 +70,7 @@ export class SqliteStore implements Store {
     const guarded = wrapPorts(this.#ports, (fn) => this.#outside(fn));
     this.tenants = guarded.tenants;
     this.users = guarded.users;
+    this.keyring = guarded.keyring;
     this.rbac = guarded.rbac;
   }
 
@@ -114,7 +118,10 @@ export class SqliteStore implements Store {
 
   /** Migrations not yet applied. Throws IntegrityError like {@link migrate}, without writing. */
   pendingMigrations(): { id: number; name: string }[] {
-    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({ id, name }));
+    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({
+      id,
+      name,
+    }));
   }
 
   /** Checks the file is still the one opened (not deleted or replaced) and answers a query. */

@@ -1,8 +1,14 @@
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
+export { type KeyringProbe, keyringStoreSuite, makeKeyring } from './keyring-store-suite.js';
 export { makeRole, type RbacProbe, rbacStoreSuite } from './rbac-store-suite.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
-export type { CoreProbe, StoreFactory, StoreFixture, TestApi } from './types.js';
+export type {
+  CoreProbe,
+  StoreFactory,
+  StoreFixture,
+  TestApi,
+} from './types.js';
 export { userStoreSuite } from './user-store-suite.js';
 
 import { tenantStoreSuite } from './tenant-store-suite.js';

@@ -1,3 +1,4 @@
+import type { KeyringStore } from './keyring.js';
 import type { RbacStore } from './rbac.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
@@ -9,6 +10,7 @@ import type { UserStore } from './users.js';
 export interface StorePorts {
   tenants: TenantStore;
   users: UserStore;
+  keyring: KeyringStore;
   rbac: RbacStore;
 }
 

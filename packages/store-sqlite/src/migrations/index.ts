@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate.js';
 import { coreMigration } from './0001-core.js';
+import { keyringSecretsMigration } from './0002-keyring-secrets.js';
 import { rbacMigration } from './0003-rbac.js';
 
 /**
@@ -7,4 +8,4 @@ import { rbacMigration } from './0003-rbac.js';
  * Numbers are reserved per domain so parallel work does not collide: 1 core, 2 secrets/keyring, 3 rbac,
  * 4 tenancy, 5 audit, 6 backup.
  */
-export const MIGRATIONS: readonly Migration[] = [coreMigration, rbacMigration];
+export const MIGRATIONS: readonly Migration[] = [coreMigration, keyringSecretsMigration, rbacMigration];

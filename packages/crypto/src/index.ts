@@ -1,0 +1,22 @@
+export { type AadPart, aadOf, type FieldLocation, fieldAad } from './aad.js';
+export { KEY_BYTES, NONCE_BYTES, TAG_BYTES } from './aead.js';
+export { ENVELOPE_PREFIX } from './envelope.js';
+export {
+  Keyring,
+  type KeyringOptions,
+  type KeyringStatus,
+  type KeyVersionStatusReport,
+  MAX_ENCRYPTIONS_PER_VERSION,
+} from './keyring.js';
+export {
+  DEFAULT_SCRYPT,
+  INSECURE_DEV_MASTER_KEY,
+  MasterKey,
+  type MasterKeyProblem,
+  type MasterKeySource,
+  MIN_PASSPHRASE_CHARS,
+  MIN_RAW_KEY_BYTES,
+  resolveMasterKey,
+  type ScryptParams,
+} from './master-key.js';
+export { MemoryKeyringStore } from './memory-keyring-store.js';

@@ -1,0 +1,523 @@
+import { inspect } from 'node:util';
+import {
+  type Clock,
+  CryptoError,
+  type KeyringRecord,
+  type KeyringStore,
+  type KeyVersionStatus,
+  type MacSigner,
+  type MasterKeyKdf,
+  parseInput,
+  systemClock,
+} from '@ax/core';
+import { z } from 'zod';
+import { open, seal } from './aead.js';
+import { decodePayload, envelopePrefix, parseEnvelopeHeader } from './envelope.js';
+import { AeadKeys, loadOrCreate } from './keyring-state.js';
+import { KeyringMacSigner } from './mac-signer.js';
+import { type MasterKey, resolveMasterKey, type ScryptParams } from './master-key.js';
+
+/** The hard ceiling on encryptions per key version with random 96-bit nonces (NIST SP 800-38D). */
+export const MAX_ENCRYPTIONS_PER_VERSION = 2 ** 32;
+
+/** Options for {@link Keyring.open}. */
+export interface KeyringOptions {
+  /** Where the keyring's state lives (salt, kdf parameters, versions, counters). Never holds key material. */
+  store: KeyringStore;
+  /** Explicit master key; else `AX_MASTER_KEY`. See {@link resolveMasterKey}. */
+  masterKey?: string | Uint8Array;
+  /** Environment for `AX_MASTER_KEY` / `NODE_ENV` (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** Warning sink (default `process.emitWarning`). Warnings never contain the key. */
+  onWarning?: (message: string) => void;
+  /** Keyring name (default `default`). */
+  name?: string;
+  clock?: Clock;
+  /** Encryptions allowed per version before it refuses (default and maximum 2^32). */
+  maxEncryptionsPerVersion?: number;
+  /** Encryptions reserved in the store per round trip (default 65,536). A crash over-counts by at most this. */
+  reserveBlockSize?: number;
+  /** scrypt parameters for a new keyring whose master key is a passphrase (default N=2^17, r=8, p=1). */
+  scrypt?: ScryptParams;
+}
+
+const optionsSchema = z.object({
+  store: z.custom<KeyringStore>((v) => typeof v === 'object' && v !== null && 'reserveEncryptions' in v, {
+    message: 'expected a KeyringStore',
+  }),
+  masterKey: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+  env: z.record(z.string(), z.string().optional()).optional(),
+  onWarning: z.function().optional(),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+    .default('default'),
+  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v).optional(),
+  maxEncryptionsPerVersion: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_ENCRYPTIONS_PER_VERSION)
+    .default(MAX_ENCRYPTIONS_PER_VERSION),
+  reserveBlockSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 24)
+    .default(65_536),
+  scrypt: z
+    .object({
+      N: z
+        .number()
+        .int()
+        .min(2 ** 14)
+        .max(2 ** 22),
+      r: z.number().int().min(1).max(32),
+      p: z.number().int().min(1).max(16),
+    })
+    .refine((s) => (s.N & (s.N - 1)) === 0, 'N must be a power of two')
+    .optional(),
+});
+
+const purposeSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._:-]{0,63}$/, 'lowercase letters, digits and . _ : -');
+const versionSchema = z.number().int().min(1);
+const decryptInput = z.object({
+  ciphertext: z.string(),
+  aad: z.instanceof(Uint8Array),
+});
+const encryptInput = z.object({
+  plaintext: z.union([z.string(), z.instanceof(Uint8Array)]),
+  aad: z.instanceof(Uint8Array),
+});
+
+/** One version as {@link Keyring.status} reports it. */
+export interface KeyVersionStatusReport {
+  version: number;
+  status: KeyVersionStatus;
+  primary: boolean;
+  createdAt: number;
+  /** Encryptions reserved so far (an upper bound on those performed). */
+  encryptions: number;
+  limit: number;
+}
+
+/** What {@link Keyring.status} returns; safe to print. */
+export interface KeyringStatus {
+  name: string;
+  kdf: MasterKeyKdf['kind'];
+  primaryVersion: number;
+  minDecryptionVersion: number;
+  minEncryptionVersion: number;
+  insecureDevKey: boolean;
+  versions: KeyVersionStatusReport[];
+}
+
+function versionError(message: string, reason: string, version: number): CryptoError {
+  return new CryptoError(message, { details: { reason, keyVersion: version } });
+}
+
+/**
+ * A versioned keyring: AES-256-GCM with per-version keys derived from the master key, self-describing
+ * ciphertexts (`ax:v1:k<version>:<base64url(nonce|ciphertext|tag)>`), rotation, minimum versions, and
+ * per-version encryption budgets persisted in reserved blocks.
+ *
+ * `encrypt`/`decrypt` are synchronous and do no I/O; `open`, `refresh`, `rotate` and the policy setters
+ * talk to the store.
+ */
+export class Keyring {
+  readonly name: string;
+  readonly #store: KeyringStore;
+  readonly #clock: Clock;
+  readonly #keys: AeadKeys;
+  readonly #ikm: Buffer;
+  readonly #limit: number;
+  readonly #blockSize: number;
+  readonly #insecure: boolean;
+  #record: KeyringRecord;
+  #prefix = '';
+  #primary = 0;
+  #latest = 0;
+  #minDecrypt = 0;
+  // Reserved encryption block for the primary: [#next, #end).
+  #next = 0;
+  #end = 0;
+  #blockVersion = 0;
+  #refill: Promise<void> | null = null;
+  #refillError: unknown = null;
+  readonly #signers = new Map<string, KeyringMacSigner>();
+
+  private constructor(
+    record: KeyringRecord,
+    ikm: Buffer,
+    master: MasterKey,
+    opts: z.output<typeof optionsSchema>,
+  ) {
+    this.name = opts.name;
+    this.#store = opts.store;
+    this.#clock = opts.clock ?? systemClock;
+    this.#ikm = ikm;
+    this.#keys = new AeadKeys(ikm, record.hkdfSalt, opts.name);
+    this.#limit = opts.maxEncryptionsPerVersion;
+    this.#blockSize = opts.reserveBlockSize;
+    this.#insecure = master.insecureDefault;
+    this.#record = record;
+    this.#apply(record);
+  }
+
+  /**
+   * Opens the keyring `name` in `store`, creating it (random HKDF salt, version 1) when absent. Throws
+   * {@link CryptoError} when the master key is refused (see {@link resolveMasterKey}) or is not the one the
+   * keyring was created with.
+   */
+  static async open(options: KeyringOptions): Promise<Keyring> {
+    const opts = parseInput(optionsSchema, options, 'keyring options');
+    const master = resolveMasterKey({
+      masterKey: opts.masterKey,
+      env: opts.env,
+      onWarning: opts.onWarning as ((m: string) => void) | undefined,
+    });
+    const { record, ikm } = await loadOrCreate(
+      opts.store,
+      opts.name,
+      master,
+      opts.clock ?? systemClock,
+      opts.scrypt,
+    );
+    const keyring = new Keyring(record, ikm, master, opts);
+    await keyring.#reserve().catch(() => undefined); // an exhausted primary still opens; encrypt says why
+    return keyring;
+  }
+
+  #apply(record: KeyringRecord): void {
+    this.#record = record;
+    this.#primary = record.primaryVersion;
+    this.#minDecrypt = record.minDecryptionVersion;
+    this.#latest = record.versions.reduce((m, v) => Math.max(m, v.version), 0);
+    this.#prefix = envelopePrefix(record.primaryVersion);
+    this.#keys.get(record.primaryVersion);
+  }
+
+  /** The version new ciphertexts use. */
+  get primaryVersion(): number {
+    return this.#primary;
+  }
+
+  /** The newest version that exists. */
+  get latestVersion(): number {
+    return this.#latest;
+  }
+
+  /** Ciphertexts below this version are refused. */
+  get minDecryptionVersion(): number {
+    return this.#minDecrypt;
+  }
+
+  /** The primary may not be set below this version. */
+  get minEncryptionVersion(): number {
+    return this.#record.minEncryptionVersion;
+  }
+
+  // Reserves the next block for the primary. One in flight at a time.
+  #reserve(): Promise<void> {
+    if (this.#refill) return this.#refill;
+    const version = this.#primary;
+    const run = this.#store
+      .reserveEncryptions(this.name, version, this.#blockSize, this.#limit)
+      .then((block) => {
+        if (version !== this.#primary) return; // rotated meanwhile; the block is simply not used
+        if (!block) {
+          this.#refillError = versionError(
+            `key version ${version} reached its limit of ${this.#limit} encryptions; rotate the keyring`,
+            'exhausted',
+            version,
+          );
+          return;
+        }
+        this.#refillError = null;
+        // An unused remainder of the old block is dropped: that over-counts, which is the safe direction.
+        if (this.#next >= this.#end || this.#blockVersion !== version) {
+          this.#next = block.from;
+          this.#end = block.to;
+          this.#pending = null;
+        } else {
+          this.#pending = block;
+        }
+        this.#blockVersion = version;
+      })
+      .catch((err: unknown) => {
+        this.#refillError = err;
+        throw err;
+      })
+      .finally(() => {
+        this.#refill = null;
+      });
+    this.#refill = run;
+    return run;
+  }
+
+  #pending: { from: number; to: number } | null = null;
+
+  // Takes one encryption from the reserved block; prefetches the next block at half way.
+  #take(): void {
+    if (this.#next >= this.#end || this.#blockVersion !== this.#primary) {
+      if (this.#pending && this.#blockVersion === this.#primary) {
+        this.#next = this.#pending.from;
+        this.#end = this.#pending.to;
+        this.#pending = null;
+      } else {
+        if (this.#refillError) throw this.#refillError;
+        void this.#reserve().catch(() => undefined);
+        throw versionError(
+          'no encryptions reserved yet for the primary key version; use encryptAsync() or await reserve()',
+          'reservation-pending',
+          this.#primary,
+        );
+      }
+    }
+    this.#next++;
+    if (this.#pending === null && this.#refill === null && this.#end - this.#next <= this.#blockSize >> 1) {
+      void this.#reserve().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Waits until at least one encryption is reserved for the primary version. Throws the store's error, or a
+   * {@link CryptoError} when the primary has reached its encryption limit.
+   */
+  async reserve(): Promise<void> {
+    while (this.#next >= this.#end || this.#blockVersion !== this.#primary) {
+      if (this.#pending && this.#blockVersion === this.#primary) return;
+      await this.#reserve();
+      if (this.#refillError) throw this.#refillError;
+    }
+  }
+
+  /**
+   * Encrypts `plaintext` under the primary version, bound to `aad` (use {@link aadOf} or {@link fieldAad}).
+   * Synchronous; throws {@link CryptoError} when the version's budget is exhausted or a reservation is
+   * still on its way (then use {@link encryptAsync}).
+   */
+  encrypt(plaintext: Uint8Array | string, aad: Uint8Array): string {
+    if (
+      !(aad instanceof Uint8Array) ||
+      (typeof plaintext !== 'string' && !(plaintext instanceof Uint8Array))
+    ) {
+      parseInput(encryptInput, { plaintext, aad }, 'encrypt input');
+    }
+    this.#take();
+    const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+    return this.#prefix + seal(this.#keys.get(this.#primary), data, aad).toString('base64url');
+  }
+
+  /** {@link encrypt}, first waiting for a reservation when the local block is used up. */
+  async encryptAsync(plaintext: Uint8Array | string, aad: Uint8Array): Promise<string> {
+    await this.reserve();
+    return this.encrypt(plaintext, aad);
+  }
+
+  /** The key version a ciphertext was made with. Throws {@link CryptoError} for an unknown format. */
+  versionOf(ciphertext: string): number {
+    if (typeof ciphertext !== 'string') parseInput(z.string(), ciphertext, 'ciphertext');
+    return parseEnvelopeHeader(ciphertext).version;
+  }
+
+  /**
+   * Decrypts and authenticates. Throws {@link CryptoError} for an unknown format, a version newer than
+   * this keyring knows or below the minimum decryption version, a wrong tag, or wrong associated data;
+   * it never returns wrong plaintext.
+   */
+  decrypt(ciphertext: string, aad: Uint8Array): Buffer {
+    if (typeof ciphertext !== 'string' || !(aad instanceof Uint8Array)) {
+      parseInput(decryptInput, { ciphertext, aad }, 'decrypt input');
+    }
+    const { version, payloadAt } = parseEnvelopeHeader(ciphertext);
+    if (version > this.#latest) {
+      throw versionError(
+        `key version ${version} is newer than this keyring knows (refresh it)`,
+        'too-new',
+        version,
+      );
+    }
+    if (version < this.#minDecrypt) {
+      throw versionError(
+        `key version ${version} is below the minimum decryption version ${this.#minDecrypt}`,
+        'below-min',
+        version,
+      );
+    }
+    return open(this.#keys.get(version), decodePayload(ciphertext, payloadAt), aad);
+  }
+
+  /** {@link decrypt} as UTF-8 text. */
+  decryptString(ciphertext: string, aad: Uint8Array): string {
+    const bytes = this.decrypt(ciphertext, aad);
+    const text = bytes.toString('utf8');
+    bytes.fill(0);
+    return text;
+  }
+
+  /** {@link decrypt}, refreshing once from the store when the ciphertext's version is newer than known. */
+  async decryptAsync(ciphertext: string, aad: Uint8Array): Promise<Buffer> {
+    if (this.versionOf(ciphertext) > this.#latest) await this.refresh();
+    return this.decrypt(ciphertext, aad);
+  }
+
+  /**
+   * Re-encrypts `ciphertext` under the primary version, never handing the plaintext to the caller. Returns
+   * the input unchanged when it already uses the primary. Same errors as {@link decrypt}.
+   */
+  async rewrap(ciphertext: string, aad: Uint8Array): Promise<string> {
+    const plaintext = await this.decryptAsync(ciphertext, aad);
+    try {
+      if (this.versionOf(ciphertext) === this.#primary) return ciphertext;
+      return await this.encryptAsync(plaintext, aad);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /** Reloads versions and pointers written by other processes. */
+  async refresh(): Promise<void> {
+    const record = await this.#store.load(this.name);
+    if (!record) throw new CryptoError(`keyring ${this.name} no longer exists in its store`);
+    this.#apply(record);
+  }
+
+  /** Adds a new version and makes it primary; returns its number. Safe against concurrent rotations. */
+  async rotate(): Promise<number> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.refresh();
+      const version = this.#latest + 1;
+      const now = this.#clock.now();
+      if (
+        await this.#store.addVersion(
+          this.name,
+          { version, status: 'active', createdAt: now, reservedEncryptions: 0 },
+          now,
+        )
+      ) {
+        await this.refresh();
+        await this.#reserve().catch(() => undefined);
+        return version;
+      }
+    }
+    throw new CryptoError('could not rotate: other processes kept rotating at the same time');
+  }
+
+  async #setPolicy(change: { primary?: number; minDecrypt?: number; minEncrypt?: number }): Promise<void> {
+    await this.refresh();
+    const primary = change.primary ?? this.#primary;
+    const minDecrypt = change.minDecrypt ?? this.#minDecrypt;
+    const minEncrypt = change.minEncrypt ?? Math.max(this.#record.minEncryptionVersion, minDecrypt);
+    if (!(minDecrypt <= minEncrypt && minEncrypt <= primary && primary <= this.#latest)) {
+      throw new CryptoError(
+        `invalid key versions: need minDecryption (${minDecrypt}) <= minEncryption (${minEncrypt}) <= primary (${primary}) <= latest (${this.#latest})`,
+        { details: { reason: 'policy' } },
+      );
+    }
+    await this.#store.setPolicy(this.name, {
+      primaryVersion: primary,
+      minDecryptionVersion: minDecrypt,
+      minEncryptionVersion: minEncrypt,
+      archiveBelow: minDecrypt,
+      updatedAt: this.#clock.now(),
+    });
+    await this.refresh();
+    await this.#reserve().catch(() => undefined);
+  }
+
+  /**
+   * Sets the minimum decryption version. Versions below it are archived (kept, never destroyed), so
+   * lowering it again restores them. Must not exceed the minimum encryption version, which is raised
+   * along with it when needed.
+   */
+  setMinDecryptionVersion(version: number): Promise<void> {
+    const v = parseInput(versionSchema, version, 'min decryption version');
+    return this.#setPolicy({
+      minDecrypt: v,
+      minEncrypt: Math.max(v, this.#record.minEncryptionVersion),
+    });
+  }
+
+  /** Sets the lowest version the primary may be set to. */
+  setMinEncryptionVersion(version: number): Promise<void> {
+    return this.#setPolicy({
+      minEncrypt: parseInput(versionSchema, version, 'min encryption version'),
+    });
+  }
+
+  /** Makes an existing version (at or above the minimum encryption version) the primary, e.g. to roll back. */
+  setPrimaryVersion(version: number): Promise<void> {
+    return this.#setPolicy({
+      primary: parseInput(versionSchema, version, 'primary version'),
+    });
+  }
+
+  /** A MAC signer for `purpose` (e.g. `audit.chain`): HMAC-SHA256 with a per-purpose, per-version key. */
+  macSigner(purpose: string): MacSigner {
+    const p = parseInput(purposeSchema, purpose, 'mac purpose');
+    let signer = this.#signers.get(p);
+    if (!signer) {
+      const ikm = this.#ikm;
+      const salt = this.#record.hkdfSalt;
+      const self = this;
+      signer = new KeyringMacSigner(
+        {
+          get primaryVersion() {
+            return self.#primary;
+          },
+          get latestVersion() {
+            return self.#latest;
+          },
+          name: this.name,
+          derivationInput: () => ({ ikm, salt }),
+        },
+        p,
+      );
+      this.#signers.set(p, signer);
+    }
+    return signer;
+  }
+
+  /** Current state from the store, with encryption counts. Safe to print: no key material. */
+  async status(): Promise<KeyringStatus> {
+    await this.refresh();
+    const r = this.#record;
+    return {
+      name: r.name,
+      kdf: r.kdf.kind,
+      primaryVersion: r.primaryVersion,
+      minDecryptionVersion: r.minDecryptionVersion,
+      minEncryptionVersion: r.minEncryptionVersion,
+      insecureDevKey: this.#insecure,
+      versions: r.versions.map((v) => ({
+        version: v.version,
+        status: v.status,
+        primary: v.version === r.primaryVersion,
+        createdAt: v.createdAt,
+        encryptions: v.reservedEncryptions,
+        limit: this.#limit,
+      })),
+    };
+  }
+
+  toJSON(): {
+    name: string;
+    primaryVersion: number;
+    latestVersion: number;
+    minDecryptionVersion: number;
+  } {
+    return {
+      name: this.name,
+      primaryVersion: this.#primary,
+      latestVersion: this.#latest,
+      minDecryptionVersion: this.#minDecrypt,
+    };
+  }
+
+  [inspect.custom](): string {
+    return `Keyring ${JSON.stringify(this.toJSON())}`;
+  }
+}

@@ -1,0 +1,174 @@
+import type {
+  EncryptionBlock,
+  KeyringPolicy,
+  KeyringRecord,
+  KeyringStore,
+  KeyVersionRecord,
+  KeyVersionStatus,
+  MasterKeyKdf,
+} from '@ax/core';
+import type { Database } from 'better-sqlite3';
+import { lazyStatement } from './lazy-statement.js';
+
+interface KeyringRow {
+  name: string;
+  hkdf_salt: Buffer;
+  kdf: 'raw' | 'scrypt';
+  scrypt_salt: Buffer | null;
+  scrypt_n: number | null;
+  scrypt_r: number | null;
+  scrypt_p: number | null;
+  verifier: Buffer;
+  primary_version: number;
+  min_decryption_version: number;
+  min_encryption_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+interface VersionRow {
+  version: number;
+  status: KeyVersionStatus;
+  created_at: number;
+  reserved_encryptions: number;
+}
+
+function toKdf(r: KeyringRow): MasterKeyKdf {
+  if (r.kdf === 'raw') return { kind: 'raw' };
+  return {
+    kind: 'scrypt',
+    salt: new Uint8Array(r.scrypt_salt!),
+    N: r.scrypt_n!,
+    r: r.scrypt_r!,
+    p: r.scrypt_p!,
+  };
+}
+
+/** KeyringStore on one better-sqlite3 connection. */
+export function sqliteKeyringStore(db: Database): KeyringStore {
+  const selectRing = lazyStatement(db, 'SELECT * FROM keyrings WHERE name = ?');
+  const selectVersions = lazyStatement(
+    db,
+    'SELECT version, status, created_at, reserved_encryptions FROM keyring_versions WHERE keyring = ? ORDER BY version',
+  );
+  const insertRing = lazyStatement(
+    db,
+    `INSERT INTO keyrings (name, hkdf_salt, kdf, scrypt_salt, scrypt_n, scrypt_r, scrypt_p, verifier, primary_version,
+       min_decryption_version, min_encryption_version, created_at, updated_at)
+     VALUES (@name, @hkdfSalt, @kdf, @scryptSalt, @N, @r, @p, @verifier, @primaryVersion,
+       @minDecryptionVersion, @minEncryptionVersion, @createdAt, @updatedAt)
+     ON CONFLICT (name) DO NOTHING`,
+  );
+  const insertVersion = lazyStatement(
+    db,
+    `INSERT INTO keyring_versions (keyring, version, status, created_at, reserved_encryptions)
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT (keyring, version) DO NOTHING`,
+  );
+  const setPrimary = lazyStatement(
+    db,
+    'UPDATE keyrings SET primary_version = ?, updated_at = ? WHERE name = ?',
+  );
+  const setPolicy = lazyStatement(
+    db,
+    `UPDATE keyrings SET primary_version = @primaryVersion, min_decryption_version = @minDecryptionVersion,
+       min_encryption_version = @minEncryptionVersion, updated_at = @updatedAt WHERE name = @name`,
+  );
+  const archive = lazyStatement(
+    db,
+    `UPDATE keyring_versions SET status = CASE WHEN version < ? THEN 'archived' ELSE 'active' END WHERE keyring = ?`,
+  );
+  // One conditional UPDATE: SET expressions see the old row, so last_block_from is the pre-update count.
+  const reserve = lazyStatement(
+    db,
+    `UPDATE keyring_versions
+       SET reserved_encryptions = min(reserved_encryptions + @count, @limit), last_block_from = reserved_encryptions
+     WHERE keyring = @name AND version = @version AND reserved_encryptions < @limit
+     RETURNING last_block_from AS "from", reserved_encryptions AS "to"`,
+  );
+
+  const create = db.transaction((k: KeyringRecord): boolean => {
+    const scrypt = k.kdf.kind === 'scrypt' ? k.kdf : null;
+    const inserted = insertRing().run({
+      name: k.name,
+      hkdfSalt: Buffer.from(k.hkdfSalt),
+      kdf: k.kdf.kind,
+      scryptSalt: scrypt ? Buffer.from(scrypt.salt) : null,
+      N: scrypt?.N ?? null,
+      r: scrypt?.r ?? null,
+      p: scrypt?.p ?? null,
+      verifier: Buffer.from(k.verifier),
+      primaryVersion: k.primaryVersion,
+      minDecryptionVersion: k.minDecryptionVersion,
+      minEncryptionVersion: k.minEncryptionVersion,
+      createdAt: k.createdAt,
+      updatedAt: k.updatedAt,
+    });
+    if (inserted.changes === 0) return false;
+    for (const v of k.versions)
+      insertVersion().run(k.name, v.version, v.status, v.createdAt, v.reservedEncryptions);
+    return true;
+  });
+
+  const addVersion = db.transaction((name: string, v: KeyVersionRecord, updatedAt: number): boolean => {
+    if (!selectRing().get(name)) return false;
+    if (insertVersion().run(name, v.version, v.status, v.createdAt, v.reservedEncryptions).changes === 0)
+      return false;
+    setPrimary().run(v.version, updatedAt, name);
+    return true;
+  });
+
+  const applyPolicy = db.transaction((name: string, p: KeyringPolicy): boolean => {
+    if (
+      setPolicy().run({
+        name,
+        primaryVersion: p.primaryVersion,
+        minDecryptionVersion: p.minDecryptionVersion,
+        minEncryptionVersion: p.minEncryptionVersion,
+        updatedAt: p.updatedAt,
+      }).changes === 0
+    )
+      return false;
+    archive().run(p.archiveBelow, name);
+    return true;
+  });
+
+  return {
+    async load(name) {
+      const r = selectRing().get(name) as KeyringRow | undefined;
+      if (!r) return null;
+      const versions = (selectVersions().all(name) as VersionRow[]).map(
+        (v): KeyVersionRecord => ({
+          version: v.version,
+          status: v.status,
+          createdAt: v.created_at,
+          reservedEncryptions: v.reserved_encryptions,
+        }),
+      );
+      return {
+        name: r.name,
+        hkdfSalt: new Uint8Array(r.hkdf_salt),
+        kdf: toKdf(r),
+        verifier: new Uint8Array(r.verifier),
+        primaryVersion: r.primary_version,
+        minDecryptionVersion: r.min_decryption_version,
+        minEncryptionVersion: r.min_encryption_version,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+        versions,
+      };
+    },
+    async create(keyring) {
+      return create.immediate(keyring);
+    },
+    async addVersion(name, version, updatedAt) {
+      return addVersion.immediate(name, version, updatedAt);
+    },
+    async setPolicy(name, policy) {
+      return applyPolicy.immediate(name, policy);
+    },
+    async reserveEncryptions(name, version, count, limit): Promise<EncryptionBlock | null> {
+      const row = reserve().get({ name, version, count, limit }) as EncryptionBlock | undefined;
+      return row ? { from: row.from, to: row.to } : null;
+    },
+  };
+}
