@@ -235,8 +235,14 @@ async function scenarioCases(
     {
       // both behind an await, as in a request handler: the async API's fair comparison
       id: `rbac/${s.id}/can-vs-casl-awaited`,
-      ours: { name: `${name} rbac.can (async, epoch-checked)`, fn: () => rbac.can(ctx, s.ours.action, object) },
-      peer: { name: 'CASL ability.can in an async function', fn: async () => casl.can(s.ours.action, object) },
+      ours: {
+        name: `${name} rbac.can (async, epoch-checked)`,
+        fn: () => rbac.can(ctx, s.ours.action, object),
+      },
+      peer: {
+        name: 'CASL ability.can in an async function',
+        fn: async () => casl.can(s.ours.action, object),
+      },
       target: { minRatio: 0.8 },
     },
     {

@@ -123,7 +123,7 @@ describe('SQL rendering against SQLite (property)', () => {
         if (filter.kind === 'none') expect(filter.where).toEqual({ op: 'false' });
         db.exec('DELETE FROM docs');
         const insert = db.prepare('INSERT INTO docs (id, owner, status, size) VALUES (?, ?, ?, ?)');
-        data.forEach((d, i) => insert.run(i, d.owner, d.status, d.size));
+        for (const [i, d] of data.entries()) insert.run(i, d.owner, d.status, d.size);
         const { sql, params } = toSql(filter, {
           columns: { owner: 'owner', status: 'status', size: 'size' },
         });

@@ -87,7 +87,6 @@ describe('privilege escalation is refused, with the error code', () => {
   it('without role.assign nothing can be assigned, and revoking needs what the role grants', async () => {
     const t = await f.tenant();
     const viewer = await f.member(t.id, ['viewer']);
-    const admin = await f.member(t.id, ['admin']);
     await expect(
       f.rbac.assign(f.as(t.id, viewer.id), { userId: viewer.id, role: 'viewer' }),
     ).rejects.toMatchObject({

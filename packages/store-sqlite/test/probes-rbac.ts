@@ -12,7 +12,19 @@ export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof
     async roleRow(tenantId, name) {
       const r = raw
         .prepare('SELECT * FROM rbac_roles WHERE tenant_id = ? AND name = ?')
-        .get(tenantId, name) as Record<string, never> | undefined;
+        .get(tenantId, name) as
+        | {
+            id: string;
+            tenant_id: string;
+            name: string;
+            description: string | null;
+            permissions: string;
+            rules: string;
+            extends: string;
+            created_at: number;
+            updated_at: number;
+          }
+        | undefined;
       if (!r) return null;
       const role: RoleRecord = {
         id: r.id,
@@ -30,7 +42,13 @@ export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof
     async assignmentRows(tenantId, userId) {
       const rows = raw
         .prepare('SELECT * FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role')
-        .all(tenantId, userId) as Record<string, never>[];
+        .all(tenantId, userId) as {
+        tenant_id: string;
+        user_id: string;
+        role: string;
+        granted_by: string;
+        created_at: number;
+      }[];
       return rows.map(
         (r): RoleAssignment => ({
           tenantId: r.tenant_id,
