@@ -75,6 +75,7 @@ export class PermissionSet<P extends string = string> {
     throw new ForbiddenError(`not allowed to ${action} ${decision.subject}: ${decision.reason}`, {
       details: {
         denial: 'missing-permission',
+        permission: this.#catalog.permissionOf(action, decision.subject),
         action,
         subject: decision.subject,
         field: decision.field,

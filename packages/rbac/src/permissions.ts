@@ -105,6 +105,15 @@ export class PermissionCatalog<P extends string = BuiltinPermission> {
     return resource !== undefined && (this.#actions.get(resource)?.has(action) ?? false);
   }
 
+  /** The permission string for an action on a subject (`read`, `Workflow` gives `workflow.read`), or null. */
+  permissionOf(action: string, subject: string): P | null {
+    if (action === MANAGE && subject === ALL) return '*' as P;
+    const resource = this.#subjects.get(subject);
+    if (resource === undefined) return null;
+    const permission = action === MANAGE ? `${resource}.*` : `${resource}.${action}`;
+    return this.has(permission) ? permission : null;
+  }
+
   /** Catalog subjects, sorted. */
   subjects(): string[] {
     return [...this.#subjects.keys()].sort();

@@ -25,7 +25,12 @@ describe('checks', () => {
     expect(await f.rbac.can(f.as(t.id, admin.id), 'restore', 'Backup')).toBe(true);
     await expect(f.rbac.require(ctx, 'delete', 'Workflow')).rejects.toMatchObject({
       code: 'FORBIDDEN',
-      details: { action: 'delete', subject: 'Workflow', denial: 'missing-permission' },
+      details: {
+        action: 'delete',
+        subject: 'Workflow',
+        permission: 'workflow.delete',
+        denial: 'missing-permission',
+      },
     });
   });
 
