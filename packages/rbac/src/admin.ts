@@ -2,20 +2,27 @@ import {
   type Clock,
   ConflictError,
   type ExecutionContext,
-  ForbiddenError,
   type IdGenerator,
   NotFoundError,
   parseInput,
   type RoleRecord,
   type StoredRule,
   type UserStatus,
-  ValidationError,
 } from '@ax/core';
 import { z } from 'zod';
-import { type CompiledPolicy, expandRoles, type RoleDefinition, rulesOfRoles } from './compile.js';
-import { explainPolicy } from './decide.js';
+import {
+  assertHoldsAll,
+  checkGraph,
+  ctxTenant,
+  forbidden,
+  grantedRules,
+  requirePermission,
+  requirePlatformAdmin,
+  tenantRoles,
+} from './admin-guards.js';
+import type { CompiledPolicy, RoleDefinition } from './compile.js';
 import type { ChangeEvent, RbacEvents, TypedEmitter } from './events.js';
-import { ALL, MANAGE, type PermissionCatalog } from './permissions.js';
+import type { PermissionCatalog } from './permissions.js';
 import type { RbacStorePorts } from './rbac.js';
 import {
   type RoleInput,
@@ -71,73 +78,6 @@ export interface UserView {
   role: string;
 }
 
-type Denial =
-  | 'missing-permission'
-  | 'privilege-escalation'
-  | 'system-role-immutable'
-  | 'super-admin-required';
-
-function forbidden(denial: Denial, message: string, details: Record<string, unknown> = {}): ForbiddenError {
-  return new ForbiddenError(message, { details: { denial, ...details } });
-}
-
-const ctxTenant = (ctx: ExecutionContext) => ctx.tenantId;
-
-async function requirePermission(
-  deps: AdminDeps,
-  ctx: ExecutionContext,
-  permission: string,
-): Promise<CompiledPolicy> {
-  const policy = await deps.policyOf(ctx);
-  const { action, subject } = deps.catalog.toRule(permission);
-  const decision = explainPolicy(policy, action, subject);
-  if (!decision.allowed) {
-    throw forbidden('missing-permission', `${permission} is required: ${decision.reason}`, {
-      permission,
-      reason: decision.reason,
-    });
-  }
-  return policy;
-}
-
-function requirePlatformAdmin(policy: CompiledPolicy, ctx: ExecutionContext): void {
-  if (ctx.actor.type === 'system' || policy.superAdmin) return;
-  throw forbidden('super-admin-required', 'only a platform super-admin or the system operator may do this');
-}
-
-// Conservative: the actor holds (action, subject) only through an unconditional allow over every field,
-// and with no deny rule that could narrow it.
-function holds(policy: CompiledPolicy, action: string, subject: string): boolean {
-  const rules = policy.ability.possibleRulesFor(action, subject);
-  return rules.some((r) => !r.inverted && !r.conditions && !r.fields) && !rules.some((r) => r.inverted);
-}
-
-/** Refuses granting rules the actor does not hold itself; `*` (manage all) needs `*`. */
-function assertHoldsAll(
-  actor: CompiledPolicy,
-  ctx: ExecutionContext,
-  granted: readonly StoredRule[],
-  what: string,
-) {
-  if (ctx.actor.type === 'system') return;
-  for (const rule of granted) {
-    if (rule.inverted) continue; // a deny never widens anything
-    for (const subject of [rule.subject].flat()) {
-      for (const action of [rule.action].flat()) {
-        if (holds(actor, action, subject)) continue;
-        const permission = action === MANAGE && subject === ALL ? '*' : `${action} ${subject}`;
-        throw forbidden(
-          'privilege-escalation',
-          `${what} grants ${permission}, which the actor does not hold`,
-          {
-            missing: permission,
-          },
-        );
-      }
-    }
-  }
-}
-
 function view(role: RoleRecord): RoleView {
   return {
     name: role.name,
@@ -162,45 +102,6 @@ function systemView(name: string): RoleView | null {
     rules: [],
     extends: [],
   };
-}
-
-async function tenantRoles(deps: AdminDeps, tenantId: string): Promise<Map<string, RoleDefinition>> {
-  return new Map((await deps.store.rbac.listRoles(tenantId)).map((r) => [r.name, r]));
-}
-
-/** Checks `extends` names exist and the graph with `role` in it has no cycle. */
-export function checkGraph(role: RoleDefinition, roles: Map<string, RoleDefinition>): void {
-  for (const name of role.extends) {
-    if (name === role.name) throw new ValidationError(`role ${role.name} cannot extend itself`);
-    if (!isSystemRoleName(name) && !roles.has(name))
-      throw new NotFoundError(`role ${name} (in extends) not found`);
-  }
-  const graph = new Map(roles);
-  graph.set(role.name, role);
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (name: string, path: string[]): void => {
-    if (state.get(name) === 'done') return;
-    if (state.get(name) === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(name)), name].join(' -> ');
-      throw new ValidationError(`role hierarchy has a cycle: ${cycle}`, [
-        { path: ['extends'], message: `cycle ${cycle}`, code: 'custom' },
-      ]);
-    }
-    state.set(name, 'visiting');
-    for (const next of graph.get(name)?.extends ?? []) visit(next, [...path, name]);
-    state.set(name, 'done');
-  };
-  visit(role.name, []);
-}
-
-function grantedRules(
-  deps: AdminDeps,
-  role: RoleDefinition,
-  roles: Map<string, RoleDefinition>,
-): StoredRule[] {
-  const others = new Map(roles);
-  others.set(role.name, role);
-  return rulesOfRoles(expandRoles([role.name], others), deps.catalog, {}).rules as StoredRule[];
 }
 
 async function write(

@@ -1,7 +1,7 @@
 import { parseInput, ValidationError } from '@ax/core';
 import { subject as tag } from '@casl/ability';
 import { z } from 'zod';
-import { checkGraph } from './admin.js';
+import { checkGraph } from './admin-guards.js';
 import { compilePolicy, type RoleDefinition } from './compile.js';
 import { type Decision, explainPolicy } from './decide.js';
 import type { PermissionCatalog } from './permissions.js';
