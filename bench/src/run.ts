@@ -2,6 +2,7 @@
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
 import { rbacCases } from './rbac.bench.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
+import { tenancyCases } from './tenancy.bench.js';
 
 type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 
@@ -9,6 +10,7 @@ type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 const SUITES: Record<string, Suite> = {
   'store-sqlite': storeSqliteCases,
   rbac: rbacCases,
+  tenancy: tenancyCases,
 };
 
 const filter = process.argv[2] ?? process.env.AX_BENCH_FILTER ?? '';

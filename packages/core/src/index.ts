@@ -59,6 +59,20 @@ export type {
   MasterKeyKdf,
 } from './store/keyring.js';
 export type {
+  AcquireOutcome,
+  ConsumeOutcome,
+  ConsumeRequest,
+  DuePeriod,
+  Lease,
+  QuotaEnforcement,
+  QuotaKind,
+  QuotaPeriodRecord,
+  QuotaSetting,
+  QuotaState,
+  QuotaStore,
+  ReleaseOutcome,
+} from './store/quota.js';
+export type {
   PolicySnapshot,
   RbacStore,
   RoleAssignment,

@@ -4,6 +4,7 @@ export {
   migrationChecksum,
 } from './migrate.js';
 export { MIGRATIONS } from './migrations/index.js';
+export { RATE_LIMIT_TABLE, type SqliteRateLimitStoreOptions, sqliteRateLimitStore } from './rate-limits.js';
 export {
   migrateSqlite,
   openSqliteStore,

@@ -8,6 +8,8 @@ import { type Migration, type MigrationResult, migrate, pendingMigrations } from
 import { MIGRATIONS } from './migrations/index.js';
 import { sqliteRbacStore } from './rbac.js';
 import { SerialQueue } from './serial-queue.js';
+import { lazyPort } from './lazy-port.js';
+import { QUOTA_STORE_METHODS, sqliteQuotaStore } from './quotas.js';
 import { sqliteTenantStore } from './tenants.js';
 import { sqliteUserStore } from './users.js';
 
@@ -31,6 +33,7 @@ function createPorts(db: Database): StorePorts {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
     keyring: sqliteKeyringStore(db),
+    quotas: lazyPort(() => sqliteQuotaStore(db), QUOTA_STORE_METHODS),
     rbac: sqliteRbacStore(db),
   };
 }
@@ -50,6 +53,7 @@ export class SqliteStore implements Store {
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
   readonly keyring: StorePorts['keyring'];
+  readonly quotas: StorePorts['quotas'];
   readonly rbac: StorePorts['rbac'];
 
   readonly #queue = new SerialQueue();
@@ -71,6 +75,7 @@ export class SqliteStore implements Store {
     this.tenants = guarded.tenants;
     this.users = guarded.users;
     this.keyring = guarded.keyring;
+    this.quotas = guarded.quotas;
     this.rbac = guarded.rbac;
   }
 

@@ -1,4 +1,5 @@
 import type { KeyringStore } from './keyring.js';
+import type { QuotaStore } from './quota.js';
 import type { RbacStore } from './rbac.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
@@ -11,6 +12,7 @@ export interface StorePorts {
   tenants: TenantStore;
   users: UserStore;
   keyring: KeyringStore;
+  quotas: QuotaStore;
   rbac: RbacStore;
 }
 
