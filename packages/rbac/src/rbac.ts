@@ -61,6 +61,10 @@ interface CacheEntry {
 // every cached permission set of the others stale at once.
 const SIGNALS = new WeakMap<object, { generation: number }>();
 
+// Settled promises are immutable, so the cached path shares two instead of allocating one per check.
+const ALLOWED = Promise.resolve(true);
+const DENIED = Promise.resolve(false);
+
 const ACTOR_TYPES = new Set(['user', 'apiKey', 'system']);
 
 function looksValid(ctx: ExecutionContext): boolean {
@@ -142,7 +146,7 @@ export class Rbac<P extends string = BuiltinPermission> {
   can(ctx: ExecutionContext, action: string, subject: AnySubject, field?: string): Promise<boolean> {
     try {
       const cached = this.#cached(ctx);
-      if (cached !== undefined) return Promise.resolve(this.#check(cached, ctx, action, subject, field));
+      if (cached !== undefined) return this.#check(cached, ctx, action, subject, field) ? ALLOWED : DENIED;
     } catch (err) {
       return Promise.reject(err);
     }

@@ -210,3 +210,38 @@ describe('actors, options and catalogs', () => {
     expect(await f.rbac.can(f.as(t.id, u.id), 'pay', 'Invoice')).toBe(false);
   });
 });
+
+describe('PermissionSet', () => {
+  it('answers synchronously from the cached set, with the same decisions as the async API', async () => {
+    const t = await f.tenant();
+    await f.rbac.createRole(f.as(t.id), {
+      name: 'own',
+      rules: [
+        { action: 'write', subject: 'Workflow', conditions: { ownerId: '${user.id}' } },
+        { action: 'read', subject: 'Agent', fields: ['name'] },
+      ],
+    });
+    const u = await f.member(t.id, ['viewer', 'own']);
+    const ctx = f.as(t.id, u.id);
+    const perms = await f.rbac.permissions(ctx);
+    expect(perms.state).toBe('active');
+    expect([...perms.roles].sort()).toEqual(['own', 'viewer']);
+    const docs = [{ ownerId: u.id }, { ownerId: 'usr_x' }, { ownerId: null }].map((d) =>
+      subject('Workflow', d),
+    );
+    expect(docs.map((d) => perms.can('write', d))).toEqual([true, false, false]);
+    for (const d of docs) expect(perms.can('write', d)).toBe(await f.rbac.can(ctx, 'write', d));
+    expect(perms.cannot('delete', 'Workflow')).toBe(true);
+    expect(perms.has('workflow.read')).toBe(true);
+    expect(perms.hasAll(['workflow.read', 'agent.read'])).toBe(true);
+    expect(perms.hasAny(['secret.read', 'audit.read'])).toBe(false);
+    // viewer's agent.read covers every field; own's name-only rule adds nothing
+    expect(perms.permittedFields('read', 'Agent', ['name', 'prompt', 'status'])).toEqual([
+      'name',
+      'prompt',
+      'status',
+    ]);
+    expect(() => perms.require('delete', 'Workflow')).toThrow(/not allowed to delete Workflow/);
+    expect(perms.accessibleBy('write', 'Workflow').kind).toBe('conditional');
+  });
+});
