@@ -349,7 +349,9 @@ export class Rbac<P extends string = BuiltinPermission> {
         return entry.policy;
       }
     }
-    const key = `${ctx.tenantId}\u0000${ctx.actor.type}\u0000${ctx.actor.id}`;
+    // Loads are shared only within one generation: a caller arriving after a write never joins a load that
+    // began before it.
+    const key = `${generation}\u0000${ctx.tenantId}\u0000${ctx.actor.id}`;
     const running = this.#inflight.get(key);
     if (running) return running;
     const load = this.#load(ctx, generation).finally(() => this.#inflight.delete(key));

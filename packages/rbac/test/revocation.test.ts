@@ -110,3 +110,31 @@ describe('revocation', () => {
     }
   }, 30_000);
 });
+
+describe('revocation while a load is in flight', () => {
+  it('a check that starts after the revoke never shares a load that began before it', async () => {
+    const t = await f.tenant();
+    const u = await f.member(t.id, ['viewer']);
+    const ctx = f.as(t.id, u.id);
+    // hold loads open so the revoke lands while one is in flight
+    const slow = {
+      ...f.store,
+      rbac: {
+        ...f.store.rbac,
+        loadPolicy: async (tenantId: string, userId: string) => {
+          const snap = await f.store.rbac.loadPolicy(tenantId, userId);
+          await new Promise((r) => setTimeout(r, 20));
+          return snap;
+        },
+      },
+      transaction: f.store.transaction.bind(f.store),
+    };
+    const rbac = createRbac({ store: slow, clock: f.clock });
+    const before = rbac.can(ctx, 'read', 'Workflow'); // load A starts, reads "viewer"
+    await f.store.rbac.revoke(t.id, u.id, 'viewer'); // written elsewhere, then this process learns of it
+    rbac.invalidate();
+    const after = rbac.can(ctx, 'read', 'Workflow'); // must not join load A
+    expect(await before).toBe(true);
+    expect(await after).toBe(false);
+  });
+});
