@@ -45,3 +45,17 @@ export function masterKeyVerifier(ikm: Uint8Array, salt: Uint8Array, keyring: st
   key.fill(0);
   return mac;
 }
+
+/** The key of one stream: unique per (version, random 32-byte stream id), so frame nonces can count up. */
+export function deriveStreamKey(
+  ikm: Uint8Array,
+  salt: Uint8Array,
+  keyring: string,
+  version: number,
+  streamId: Uint8Array,
+): KeyObject {
+  const bytes = hkdf(ikm, salt, aadOf('ax-keyring/1', keyring, 'stream', streamId, version));
+  const key = createSecretKey(bytes);
+  bytes.fill(0);
+  return key;
+}

@@ -7,6 +7,7 @@ export {
   type KeyringStatus,
   type KeyVersionStatusReport,
   MAX_ENCRYPTIONS_PER_VERSION,
+  type StreamOptions,
 } from './keyring.js';
 export {
   DEFAULT_SCRYPT,
@@ -20,3 +21,4 @@ export {
   type ScryptParams,
 } from './master-key.js';
 export { MemoryKeyringStore } from './memory-keyring-store.js';
+export { DEFAULT_FRAME_BYTES, MAX_FRAME_BYTES, STREAM_HEADER_BYTES } from './stream.js';

@@ -1,3 +1,4 @@
+import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import {
   type Clock,
@@ -13,9 +14,17 @@ import {
 import { z } from 'zod';
 import { open, seal } from './aead.js';
 import { decodePayload, envelopePrefix, parseEnvelopeHeader } from './envelope.js';
+import { deriveStreamKey } from './derive.js';
 import { AeadKeys, loadOrCreate } from './keyring-state.js';
 import { KeyringMacSigner } from './mac-signer.js';
 import { type MasterKey, resolveMasterKey, type ScryptParams } from './master-key.js';
+import {
+  DEFAULT_FRAME_BYTES,
+  decryptFrames,
+  encryptFrames,
+  MAX_FRAME_BYTES,
+  type StreamKeys,
+} from './stream.js';
 
 /** The hard ceiling on encryptions per key version with random 96-bit nonces (NIST SP 800-38D). */
 export const MAX_ENCRYPTIONS_PER_VERSION = 2 ** 32;
@@ -78,6 +87,17 @@ const optionsSchema = z.object({
     .refine((s) => (s.N & (s.N - 1)) === 0, 'N must be a power of two')
     .optional(),
 });
+
+const streamOptionsSchema = z.object({
+  frameBytes: z.number().int().min(1).max(MAX_FRAME_BYTES).default(DEFAULT_FRAME_BYTES),
+});
+const aadSchema = z.instanceof(Uint8Array);
+
+/** Options for {@link Keyring.encryptStream}. */
+export interface StreamOptions {
+  /** Plaintext bytes per frame (default 64 KiB, at most 4 MiB). Memory use is about two frames. */
+  frameBytes?: number;
+}
 
 const purposeSchema = z
   .string()
@@ -333,6 +353,11 @@ export class Keyring {
       parseInput(decryptInput, { ciphertext, aad }, 'decrypt input');
     }
     const { version, payloadAt } = parseEnvelopeHeader(ciphertext);
+    if (version > this.#latest || version < this.#minDecrypt) this.#checkDecryptable(version);
+    return open(this.#keys.get(version), decodePayload(ciphertext, payloadAt), aad);
+  }
+
+  #checkDecryptable(version: number): void {
     if (version > this.#latest) {
       throw versionError(
         `key version ${version} is newer than this keyring knows (refresh it)`,
@@ -347,7 +372,6 @@ export class Keyring {
         version,
       );
     }
-    return open(this.#keys.get(version), decodePayload(ciphertext, payloadAt), aad);
   }
 
   /** {@link decrypt} as UTF-8 text. */
@@ -453,6 +477,57 @@ export class Keyring {
     return this.#setPolicy({
       primary: parseInput(versionSchema, version, 'primary version'),
     });
+  }
+
+  #streamKeys(): StreamKeys {
+    return {
+      reserveForStream: async () => {
+        await this.reserve();
+        this.#take();
+        return this.#primary;
+      },
+      streamKey: (version, streamId) => {
+        this.#checkDecryptable(version);
+        return deriveStreamKey(this.#ikm, this.#record.hkdfSalt, this.name, version, streamId);
+      },
+    };
+  }
+
+  /**
+   * Encrypts a large payload as framed chunks (see the stream format in the README): an async generator of
+   * output buffers from an async iterable of input chunks. Memory stays at about two frames.
+   */
+  encryptIterable(
+    source: AsyncIterable<Uint8Array | string>,
+    aad: Uint8Array,
+    options: StreamOptions = {},
+  ): AsyncGenerator<Buffer> {
+    parseInput(aadSchema, aad, 'stream aad');
+    const { frameBytes } = parseInput(streamOptionsSchema, options, 'stream options');
+    return encryptFrames(this.#streamKeys(), source, aad, frameBytes);
+  }
+
+  /**
+   * Decrypts what {@link encryptIterable} or {@link encryptStream} produced. Fails with {@link CryptoError}
+   * on a dropped, reordered, altered, truncated or appended frame; plaintext already yielded must be
+   * discarded when iteration fails.
+   */
+  decryptIterable(source: AsyncIterable<Uint8Array | string>, aad: Uint8Array): AsyncGenerator<Buffer> {
+    parseInput(aadSchema, aad, 'stream aad');
+    return decryptFrames(this.#streamKeys(), source, aad);
+  }
+
+  /** {@link encryptIterable} as a Node.js Duplex stream, for `pipeline(input, encryptStream(aad), output)`. */
+  encryptStream(aad: Uint8Array, options: StreamOptions = {}): Duplex {
+    parseInput(aadSchema, aad, 'stream aad');
+    const opts = parseInput(streamOptionsSchema, options, 'stream options');
+    return Duplex.from((source: AsyncIterable<Uint8Array>) => this.encryptIterable(source, aad, opts));
+  }
+
+  /** {@link decryptIterable} as a Node.js Duplex stream. Errors the pipeline on any tampering. */
+  decryptStream(aad: Uint8Array): Duplex {
+    parseInput(aadSchema, aad, 'stream aad');
+    return Duplex.from((source: AsyncIterable<Uint8Array>) => this.decryptIterable(source, aad));
   }
 
   /** A MAC signer for `purpose` (e.g. `audit.chain`): HMAC-SHA256 with a per-purpose, per-version key. */
