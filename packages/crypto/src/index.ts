@@ -22,3 +22,14 @@ export {
 } from './master-key.js';
 export { MemoryKeyringStore } from './memory-keyring-store.js';
 export { DEFAULT_FRAME_BYTES, MAX_FRAME_BYTES, STREAM_HEADER_BYTES } from './stream.js';
+export {
+  type Argon2Params,
+  type HashPasswordOptions,
+  hashPassword,
+  needsRehash,
+  OWASP_ARGON2ID,
+  PBKDF2_MAX_ITERATIONS,
+  PBKDF2_MIN_ITERATIONS,
+  type PasswordOptions,
+  verifyPassword,
+} from './password.js';
