@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { open, seal } from './aead.js';
 import { decodePayload, envelopePrefix, parseEnvelopeHeader } from './envelope.js';
 import { deriveStreamKey } from './derive.js';
+import { EncryptionBudget } from './encryption-budget.js';
 import { AeadKeys, loadOrCreate } from './keyring-state.js';
 import { KeyringMacSigner } from './mac-signer.js';
 import { type MasterKey, resolveMasterKey, type ScryptParams } from './master-key.js';
@@ -152,20 +153,13 @@ export class Keyring {
   readonly #clock: Clock;
   readonly #keys: AeadKeys;
   readonly #ikm: Buffer;
-  readonly #limit: number;
-  readonly #blockSize: number;
+  readonly #budget: EncryptionBudget;
   readonly #insecure: boolean;
   #record: KeyringRecord;
   #prefix = '';
   #primary = 0;
   #latest = 0;
   #minDecrypt = 0;
-  // Reserved encryption block for the primary: [#next, #end).
-  #next = 0;
-  #end = 0;
-  #blockVersion = 0;
-  #refill: Promise<void> | null = null;
-  #refillError: unknown = null;
   readonly #signers = new Map<string, KeyringMacSigner>();
 
   private constructor(
@@ -179,8 +173,12 @@ export class Keyring {
     this.#clock = opts.clock ?? systemClock;
     this.#ikm = ikm;
     this.#keys = new AeadKeys(ikm, record.hkdfSalt, opts.name);
-    this.#limit = opts.maxEncryptionsPerVersion;
-    this.#blockSize = opts.reserveBlockSize;
+    this.#budget = new EncryptionBudget(
+      opts.store,
+      opts.name,
+      opts.reserveBlockSize,
+      opts.maxEncryptionsPerVersion,
+    );
     this.#insecure = master.insecureDefault;
     this.#record = record;
     this.#apply(record);
@@ -206,7 +204,7 @@ export class Keyring {
       opts.scrypt,
     );
     const keyring = new Keyring(record, ikm, master, opts);
-    await keyring.#reserve().catch(() => undefined); // an exhausted primary still opens; encrypt says why
+    await keyring.reserve().catch(() => undefined); // an exhausted primary still opens; encrypt says why
     return keyring;
   }
 
@@ -239,78 +237,16 @@ export class Keyring {
     return this.#record.minEncryptionVersion;
   }
 
-  // Reserves the next block for the primary. One in flight at a time.
-  #reserve(): Promise<void> {
-    if (this.#refill) return this.#refill;
-    const version = this.#primary;
-    const run = this.#store
-      .reserveEncryptions(this.name, version, this.#blockSize, this.#limit)
-      .then((block) => {
-        if (version !== this.#primary) return; // rotated meanwhile; the block is simply not used
-        if (!block) {
-          this.#refillError = versionError(
-            `key version ${version} reached its limit of ${this.#limit} encryptions; rotate the keyring`,
-            'exhausted',
-            version,
-          );
-          return;
-        }
-        this.#refillError = null;
-        // An unused remainder of the old block is dropped: that over-counts, which is the safe direction.
-        if (this.#next >= this.#end || this.#blockVersion !== version) {
-          this.#next = block.from;
-          this.#end = block.to;
-          this.#pending = null;
-        } else {
-          this.#pending = block;
-        }
-        this.#blockVersion = version;
-      })
-      .catch((err: unknown) => {
-        this.#refillError = err;
-        throw err;
-      })
-      .finally(() => {
-        this.#refill = null;
-      });
-    this.#refill = run;
-    return run;
-  }
-
-  #pending: { from: number; to: number } | null = null;
-
-  // Takes one encryption from the reserved block; prefetches the next block at half way.
-  #take(): void {
-    if (this.#next >= this.#end || this.#blockVersion !== this.#primary) {
-      if (this.#pending && this.#blockVersion === this.#primary) {
-        this.#next = this.#pending.from;
-        this.#end = this.#pending.to;
-        this.#pending = null;
-      } else {
-        if (this.#refillError) throw this.#refillError;
-        void this.#reserve().catch(() => undefined);
-        throw versionError(
-          'no encryptions reserved yet for the primary key version; use encryptAsync() or await reserve()',
-          'reservation-pending',
-          this.#primary,
-        );
-      }
-    }
-    this.#next++;
-    if (this.#pending === null && this.#refill === null && this.#end - this.#next <= this.#blockSize >> 1) {
-      void this.#reserve().catch(() => undefined);
-    }
-  }
-
   /**
    * Waits until at least one encryption is reserved for the primary version. Throws the store's error, or a
    * {@link CryptoError} when the primary has reached its encryption limit.
    */
   async reserve(): Promise<void> {
-    while (this.#next >= this.#end || this.#blockVersion !== this.#primary) {
-      if (this.#pending && this.#blockVersion === this.#primary) return;
-      await this.#reserve();
-      if (this.#refillError) throw this.#refillError;
+    // The primary may change (refresh, rotate) while we wait; loop until the current one has a block.
+    for (;;) {
+      const version = this.#primary;
+      await this.#budget.ensure(version);
+      if (version === this.#primary) return;
     }
   }
 
@@ -326,7 +262,7 @@ export class Keyring {
     ) {
       parseInput(encryptInput, { plaintext, aad }, 'encrypt input');
     }
-    this.#take();
+    this.#budget.take(this.#primary);
     const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
     return this.#prefix + seal(this.#keys.get(this.#primary), data, aad).toString('base64url');
   }
@@ -423,7 +359,7 @@ export class Keyring {
         )
       ) {
         await this.refresh();
-        await this.#reserve().catch(() => undefined);
+        await this.reserve().catch(() => undefined);
         return version;
       }
     }
@@ -449,7 +385,7 @@ export class Keyring {
       updatedAt: this.#clock.now(),
     });
     await this.refresh();
-    await this.#reserve().catch(() => undefined);
+    await this.reserve().catch(() => undefined);
   }
 
   /**
@@ -483,7 +419,7 @@ export class Keyring {
     return {
       reserveForStream: async () => {
         await this.reserve();
-        this.#take();
+        this.#budget.take(this.#primary);
         return this.#primary;
       },
       streamKey: (version, streamId) => {
@@ -573,7 +509,7 @@ export class Keyring {
         primary: v.version === r.primaryVersion,
         createdAt: v.createdAt,
         encryptions: v.reservedEncryptions,
-        limit: this.#limit,
+        limit: this.#budget.limit,
       })),
     };
   }
