@@ -58,6 +58,15 @@ export type {
   KeyVersionStatus,
   MasterKeyKdf,
 } from './store/keyring.js';
+export type {
+  CiphertextSwap,
+  SecretCursor,
+  SecretHead,
+  SecretStore,
+  SecretVersionMeta,
+  SecretVersionRecord,
+  SecretWrite,
+} from './store/secrets.js';
 export type { Store, StorePorts, Transactional } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

@@ -4,6 +4,7 @@ import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } 
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { wrapPorts } from './guard-ports.js';
 import { sqliteKeyringStore } from './keyring.js';
+import { sqliteSecretStore } from './secrets.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SerialQueue } from './serial-queue.js';
@@ -30,6 +31,7 @@ function createPorts(db: Database): StorePorts {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
     keyring: sqliteKeyringStore(db),
+    secrets: sqliteSecretStore(db),
   };
 }
 
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
   readonly keyring: StorePorts['keyring'];
+  readonly secrets: StorePorts['secrets'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -68,6 +71,7 @@ export class SqliteStore implements Store {
     this.tenants = guarded.tenants;
     this.users = guarded.users;
     this.keyring = guarded.keyring;
+    this.secrets = guarded.secrets;
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.

@@ -1,5 +1,6 @@
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
 export { type KeyringProbe, keyringStoreSuite, makeKeyring } from './keyring-store-suite.js';
+export { makeSecretVersion, type SecretProbe, secretStoreSuite } from './secret-store-suite.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
 export type { CoreProbe, StoreFactory, StoreFixture, TestApi } from './types.js';

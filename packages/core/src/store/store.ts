@@ -1,4 +1,5 @@
 import type { KeyringStore } from './keyring.js';
+import type { SecretStore } from './secrets.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
@@ -10,6 +11,7 @@ export interface StorePorts {
   tenants: TenantStore;
   users: UserStore;
   keyring: KeyringStore;
+  secrets: SecretStore;
 }
 
 /**
