@@ -56,7 +56,13 @@ const optionsSchema = z.object({
     message: 'expected a KeyringStore',
   }),
   masterKey: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
+  // process.env is not a plain object, so a record schema would refuse it.
+  env: z
+    .custom<Record<string, string | undefined>>(
+      (v) => typeof v === 'object' && v !== null,
+      'expected an env object',
+    )
+    .optional(),
   onWarning: z.function().optional(),
   name: z
     .string()
