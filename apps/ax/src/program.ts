@@ -1,7 +1,9 @@
 import { toAxError } from '@ax/core';
 import { Command, CommanderError } from 'commander';
 import { registerInit } from './commands/init.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
 import { EXIT, ExitWith } from './exit-codes.js';
@@ -56,6 +58,8 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerInit(program, action);
   registerMigrate(program, action);
   registerServe(program, action);
+  registerSecret(program, action);
+  registerKeys(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(outputFor(env));

@@ -45,7 +45,10 @@ export interface KeyringOptions {
   clock?: Clock;
   /** Encryptions allowed per version before it refuses (default and maximum 2^32). */
   maxEncryptionsPerVersion?: number;
-  /** Encryptions reserved in the store per round trip (default 65,536). A crash over-counts by at most this. */
+  /**
+   * Encryptions reserved in the store per round trip (default 65,536). A crash or exit abandons the rest of
+   * the block, over-counting by at most two blocks: short-lived processes (a CLI run) should set it small.
+   */
   reserveBlockSize?: number;
   /** scrypt parameters for a new keyring whose master key is a passphrase (default N=2^17, r=8, p=1). */
   scrypt?: ScryptParams;
