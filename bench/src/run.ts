@@ -1,5 +1,7 @@
 // `pnpm bench [filter]`: runs every suite (or those whose id contains the filter) and writes bench/results.json.
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
+import { cryptoCases } from './crypto.bench.js';
+import { secretsCases } from './secrets.bench.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
 
 type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
@@ -7,6 +9,8 @@ type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 /** Every benchmark suite. Packages add theirs here. */
 const SUITES: Record<string, Suite> = {
   'store-sqlite': storeSqliteCases,
+  crypto: cryptoCases,
+  secrets: secretsCases,
 };
 
 const filter = process.argv[2] ?? process.env.AX_BENCH_FILTER ?? '';

@@ -148,10 +148,16 @@ export class SecretsManager {
 
   // The AAD names the tenant and key that were asked for and the version of the row found: a ciphertext
   // copied into another tenant's, key's or version's row fails to decrypt.
-  async #open(scope: SecretScope, key: string, row: SecretVersionRecord): Promise<Buffer> {
+  #open(scope: SecretScope, key: string, row: SecretVersionRecord): Buffer | Promise<Buffer> {
     const aad = secretAad(scope.tenantId, key, row.version);
-    // A version newer than this process knows means another process rotated: refresh once and retry.
-    if (this.#keyring.versionOf(row.ciphertext) > this.#keyring.latestVersion) await this.#keyring.refresh();
+    // A version newer than this process knows means another process rotated: refresh once, then decrypt.
+    // The usual case stays synchronous (no extra await on the read path).
+    if (
+      row.keyVersion > this.#keyring.latestVersion ||
+      this.#keyring.versionOf(row.ciphertext) > this.#keyring.latestVersion
+    ) {
+      return this.#keyring.refresh().then(() => this.#keyring.decrypt(row.ciphertext, aad));
+    }
     return this.#keyring.decrypt(row.ciphertext, aad);
   }
 
@@ -234,7 +240,7 @@ export class SecretsManager {
   }
 
   /** The value (UTF-8) of the current version, or of `version`. {@link NotFoundError} when absent. */
-  async get(scope: SecretScope, key: string, options: { version?: number } = {}): Promise<string> {
+  async get(scope: SecretScope, key: string, options?: { version?: number }): Promise<string> {
     const bytes = await this.getBytes(scope, key, options);
     const text = bytes.toString('utf8');
     bytes.fill(0);
@@ -242,9 +248,9 @@ export class SecretsManager {
   }
 
   /** Like {@link get}, as bytes. The caller should zero the buffer when done. */
-  async getBytes(scope: SecretScope, key: string, options: { version?: number } = {}): Promise<Buffer> {
+  async getBytes(scope: SecretScope, key: string, options?: { version?: number }): Promise<Buffer> {
     this.#scope(scope, key);
-    const version = options.version;
+    const version = options?.version;
     if (version !== undefined && !Number.isSafeInteger(version))
       parseInput(versionSchema, version, 'version');
     const row =
@@ -257,7 +263,8 @@ export class SecretsManager {
           );
     if (!row)
       throw new NotFoundError(`secret ${key}${version === undefined ? '' : ` version ${version}`} not found`);
-    const bytes = await this.#open(scope, key, row);
+    const opened = this.#open(scope, key, row);
+    const bytes = opened instanceof Promise ? await opened : opened;
     this.#emit('accessed', scope, key, row.version);
     return bytes;
   }

@@ -76,7 +76,11 @@ describe('a marker value never leaks', () => {
       }
       // Tamper with the stored ciphertext and read it.
       store.db
-        .prepare("UPDATE secret_versions SET ciphertext = replace(ciphertext, 'A', 'B') WHERE key = 'marked'")
+        .prepare(
+          `UPDATE secret_versions SET ciphertext = substr(ciphertext, 1, 20)
+             || CASE substr(ciphertext, 21, 1) WHEN 'A' THEN 'B' ELSE 'A' END || substr(ciphertext, 22)
+           WHERE key = 'marked'`,
+        )
         .run();
       await failing(secrets.get(scopeA, 'marked'));
       await keyring.rotate();
