@@ -1,14 +1,14 @@
 export { type AadPart, aadOf, type FieldLocation, fieldAad } from './aad.js';
 export { KEY_BYTES, NONCE_BYTES, TAG_BYTES } from './aead.js';
 export { ENVELOPE_PREFIX } from './envelope.js';
+export { Keyring } from './keyring.js';
 export {
-  Keyring,
   type KeyringOptions,
   type KeyringStatus,
   type KeyVersionStatusReport,
   MAX_ENCRYPTIONS_PER_VERSION,
   type StreamOptions,
-} from './keyring.js';
+} from './keyring-options.js';
 export {
   DEFAULT_SCRYPT,
   INSECURE_DEV_MASTER_KEY,
