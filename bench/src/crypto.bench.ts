@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { aadOf, Keyring, MemoryKeyringStore } from '@ax/crypto';
 import type { BenchCase } from './harness.js';
 
@@ -11,7 +11,7 @@ const MASTER_KEY = `base64:${randomBytes(32).toString('base64')}`;
  */
 export async function cryptoCases(): Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }> {
   const keyring = await Keyring.open({ store: new MemoryKeyringStore(), masterKey: MASTER_KEY, env: {} });
-  const rawKey = createSecretKey(randomBytes(32));
+  const rawKey = randomBytes(32);
   const aad = aadOf('tnt_01J0000000000000000000000', 'secrets', 'sec_01J0000000000000000000000', 'value', 1);
 
   const rawEncrypt = (pt: Buffer): Buffer => {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ export async function secretsCases(): Promise<{ cases: BenchCase[]; cleanup(): P
   );
   const rawInsert = raw.prepare('INSERT INTO s VALUES (?, ?, ?)');
   const rawGet = raw.prepare('SELECT sealed FROM s WHERE tenant_id = ? AND key = ?').pluck();
-  const rawKey = createSecretKey(randomBytes(32));
+  const rawKey = randomBytes(32);
 
   const keys: { scope: { tenantId: string; actor: typeof SYSTEM_ACTOR }; key: string }[] = [];
   const value = randomBytes(48).toString('base64'); // 64 characters
