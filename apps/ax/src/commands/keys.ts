@@ -83,6 +83,30 @@ export function registerKeys(program: Command, action: CommandAction): void {
     );
 
   keys
+    .command('min-decryption <version>')
+    .description(
+      'refuse ciphertexts below this key version (archives older versions; reversible by lowering it)',
+    )
+    .action(
+      action(async (ctx, version: string) => {
+        const { keyring, secrets } = await secretServices(ctx);
+        const v = positiveInt(version);
+        const usage = await secrets.keyUsage();
+        const stranded = usage.byKeyVersion.filter((u) => u.keyVersion < v).reduce((n, u) => n + u.count, 0);
+        await keyring.setMinDecryptionVersion(v);
+        if (stranded > 0) {
+          ctx.out.warn(
+            `${stranded} secret versions are below v${v} and cannot be read until you lower it again or rewrap`,
+          );
+        }
+        ctx.out.result(
+          { minDecryptionVersion: keyring.minDecryptionVersion, stranded },
+          () => `minimum decryption version is now v${keyring.minDecryptionVersion}`,
+        );
+      }),
+    );
+
+  keys
     .command('rewrap')
     .description('re-encrypt every stored secret under the primary key (resumable; safe to interrupt)')
     .option('--batch <n>', 'rows per transaction', positiveInt, 200)
