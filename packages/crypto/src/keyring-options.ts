@@ -28,6 +28,12 @@ export interface KeyringOptions {
   reserveBlockSize?: number;
   /** scrypt parameters for a new keyring whose master key is a passphrase (default N=2^17, r=8, p=1). */
   scrypt?: ScryptParams;
+  /**
+   * Reload versions and pointers from the store this often (ms), so a long-running process picks up a
+   * rotation or policy change made by another process (`ax keys rotate`). Off by default; the timer is
+   * unref'd and stopped by {@link Keyring.close}.
+   */
+  autoRefreshMs?: number;
 }
 
 export const optionsSchema = z.object({
@@ -60,6 +66,7 @@ export const optionsSchema = z.object({
     .min(1)
     .max(2 ** 24)
     .default(65_536),
+  autoRefreshMs: z.number().int().min(100).max(86_400_000).optional(),
   scrypt: z
     .object({
       N: z

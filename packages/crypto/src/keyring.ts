@@ -101,7 +101,28 @@ export class Keyring {
     );
     const keyring = new Keyring(record, ikm, master, opts);
     await keyring.reserve().catch(() => undefined); // an exhausted primary still opens; encrypt says why
+    if (opts.autoRefreshMs !== undefined) {
+      const warn =
+        (opts.onWarning as ((m: string) => void) | undefined) ?? ((m: string) => process.emitWarning(m));
+      keyring.#timer = setInterval(() => {
+        keyring
+          .refresh()
+          .then(() => keyring.reserve())
+          .catch((err: unknown) =>
+            warn(`keyring refresh failed: ${err instanceof Error ? err.message : String(err)}`),
+          );
+      }, opts.autoRefreshMs);
+      keyring.#timer.unref();
+    }
     return keyring;
+  }
+
+  #timer: NodeJS.Timeout | null = null;
+
+  /** Stops the auto-refresh timer, if any. The keyring stays usable (it just stops refreshing itself). */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   #apply(record: KeyringRecord): void {

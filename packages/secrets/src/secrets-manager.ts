@@ -331,11 +331,13 @@ export class SecretsManager {
       if (o.cas !== undefined && o.cas !== 0) throw new ConflictError(`secret ${key} does not exist`);
       return false;
     }
-    const expected = o.cas ?? head.currentVersion;
-    if (!(await secrets.delete(scope.tenantId, key, expected))) {
+    let expected = o.cas ?? head.currentVersion;
+    while (!(await secrets.delete(scope.tenantId, key, expected))) {
       if (o.cas !== undefined) throw new ConflictError(`secret ${key} is not at version ${o.cas}`);
-      // Changed between our read and the delete: delete whatever is there now.
-      if (!(await secrets.delete(scope.tenantId, key))) return false;
+      // A write landed between our read and the delete: delete what is there now (and report that version).
+      const now = await secrets.head(scope.tenantId, key);
+      if (!now) return false;
+      expected = now.currentVersion;
     }
     this.#emit('deleted', scope, key, expected);
     return true;
