@@ -312,10 +312,8 @@ export class Keyring {
    */
   setMinDecryptionVersion(version: number): Promise<void> {
     const v = parseInput(versionSchema, version, 'min decryption version');
-    return this.#setPolicy({
-      minDecrypt: v,
-      minEncrypt: Math.max(v, this.#record.minEncryptionVersion),
-    });
+    // The minimum encryption version follows when it would fall below (computed on fresh state).
+    return this.#setPolicy({ minDecrypt: v });
   }
 
   /** Sets the lowest version the primary may be set to. */
