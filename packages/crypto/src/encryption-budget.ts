@@ -83,7 +83,9 @@ export class EncryptionBudget {
    */
   take(version: number): void {
     if (!this.#ready(version)) {
-      if (this.#error?.version === version) throw this.#error.cause;
+      // Only an exhausted version is final; any other failure (a store hiccup) is retried here and by ensure().
+      const failure = this.#error?.version === version ? this.#error.cause : null;
+      if (failure instanceof CryptoError && failure.details.reason === 'exhausted') throw failure;
       void this.#reserve(version).catch(() => undefined);
       throw budgetError(
         'no encryptions reserved yet for the primary key version; use encryptAsync() or await reserve()',

@@ -192,6 +192,28 @@ describe('SecretsManager', () => {
       expect(await secrets.get(scopeA, 'k')).toBe('v');
     }));
 
+  it('writes inside transactions keep working when the keyring must reserve a new block mid-transaction', () =>
+    withSecrets(async ({ store, scopeA }) => {
+      const { Keyring } = await import('@ax/crypto');
+      const { SecretsManager } = await import('../src/index.js');
+      const { TEST_MASTER_KEY } = await import('./helpers.js');
+      const keyring = await Keyring.open({
+        store: store.keyring,
+        masterKey: TEST_MASTER_KEY,
+        env: {},
+        reserveBlockSize: 3,
+      });
+      const m = new SecretsManager({ store, keyring });
+      for (let i = 0; i < 20; i++) {
+        await store.transaction(async (tx) => {
+          await m.set(scopeA, `k${i % 4}`, `v${i}`, { tx });
+          await m.set(scopeA, `other${i % 4}`, `w${i}`, { tx });
+        });
+      }
+      expect(await m.get(scopeA, 'k3')).toBe('v19');
+      expect((await keyring.status()).versions[0]!.encryptions).toBeGreaterThanOrEqual(40);
+    }));
+
   it('a wrong master key cannot read anything (CryptoError at open, never wrong plaintext)', () =>
     withSecrets(async ({ store }) => {
       const { Keyring } = await import('@ax/crypto');
