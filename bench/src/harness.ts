@@ -43,7 +43,12 @@ const TIME_MS = Number(process.env.AX_BENCH_TIME_MS ?? 1000);
 function toRow(id: string, side: 'ours' | 'peer', task: { name: string; result: unknown }): BenchRow {
   const r = task.result as {
     throughput?: { mean: number };
-    latency?: { p50?: number; p99?: number; samplesCount?: number; samples?: number[] };
+    latency?: {
+      p50?: number;
+      p99?: number;
+      samplesCount?: number;
+      samples?: number[];
+    };
   };
   const lat = r.latency ?? {};
   return {
@@ -64,7 +69,10 @@ function toRow(id: string, side: 'ours' | 'peer', task: { name: string; result: 
 export async function runCases(cases: BenchCase[]): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const bench = new Bench({ time: TIME_MS, warmupTime: Math.min(250, TIME_MS / 4) });
+    const bench = new Bench({
+      time: TIME_MS,
+      warmupTime: Math.min(250, TIME_MS / 4),
+    });
     bench.add(c.ours.name, c.ours.fn).add(c.peer.name, c.peer.fn);
     await bench.run();
     const [ours, peer] = bench.tasks;
@@ -83,7 +91,10 @@ export async function runCases(cases: BenchCase[]): Promise<CaseResult[]> {
 }
 
 function fmt(n: number, digits = 1): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return n.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }
 
 function printCase(r: CaseResult): void {

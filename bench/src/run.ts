@@ -3,6 +3,7 @@ import { type BenchCase, type CaseResult, runCases, writeResults } from './harne
 import { cryptoCases } from './crypto.bench.js';
 import { secretsCases } from './secrets.bench.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
+import { tenancyCases } from './tenancy.bench.js';
 
 type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 
@@ -11,6 +12,7 @@ const SUITES: Record<string, Suite> = {
   'store-sqlite': storeSqliteCases,
   crypto: cryptoCases,
   secrets: secretsCases,
+  tenancy: tenancyCases,
 };
 
 const filter = process.argv[2] ?? process.env.AX_BENCH_FILTER ?? '';

@@ -10,7 +10,10 @@ import type { BenchCase } from './harness.js';
  * Adapter overhead: the same tenant insert and point read through @ax/store-sqlite and through the same
  * prepared statements on better-sqlite3 directly, each on its own database file with identical pragmas.
  */
-export async function storeSqliteCases(): Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }> {
+export async function storeSqliteCases(): Promise<{
+  cases: BenchCase[];
+  cleanup(): Promise<void>;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'ax-bench-'));
   const store = await openSqliteStore(join(dir, 'ours.db'));
   await (await openSqliteStore(join(dir, 'raw.db'))).close(); // same schema
@@ -53,13 +56,25 @@ export async function storeSqliteCases(): Promise<{ cases: BenchCase[]; cleanup(
         name: '@ax/store-sqlite tenants.get',
         fn: () => store.tenants.get(seeded[n++ % seeded.length]!),
       },
-      peer: { name: 'better-sqlite3 stmt.get', fn: () => rawGet.get(seeded[m++ % seeded.length]!) },
-      target: { minRatio: 1 / 1.5, note: 'adapter overhead on a point read <= 1.5x' },
+      peer: {
+        name: 'better-sqlite3 stmt.get',
+        fn: () => rawGet.get(seeded[m++ % seeded.length]!),
+      },
+      target: {
+        minRatio: 1 / 1.5,
+        note: 'adapter overhead on a point read <= 1.5x',
+      },
     },
     {
       id: 'store-sqlite/insert',
-      ours: { name: '@ax/store-sqlite tenants.insert', fn: () => store.tenants.insert(tenant(k++)) },
-      peer: { name: 'better-sqlite3 stmt.run', fn: () => rawInsert.run(tenant(k++)) },
+      ours: {
+        name: '@ax/store-sqlite tenants.insert',
+        fn: () => store.tenants.insert(tenant(k++)),
+      },
+      peer: {
+        name: 'better-sqlite3 stmt.run',
+        fn: () => rawInsert.run(tenant(k++)),
+      },
     },
   ];
   return {

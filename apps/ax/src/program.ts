@@ -5,6 +5,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
+import { registerTenant } from './commands/tenant.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
@@ -60,6 +61,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerServe(program, action);
   registerSecret(program, action);
   registerKeys(program, action);
+  registerTenant(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(outputFor(env));

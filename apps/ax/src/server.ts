@@ -10,7 +10,9 @@ export interface ServerDeps {
 
 /** The HTTP API. `/healthz` says the process is up; `/readyz` says the database answers and is intact. */
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+  }) as unknown as FastifyInstance;
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {

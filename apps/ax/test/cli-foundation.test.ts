@@ -44,7 +44,12 @@ describe('ax init', () => {
     const cwd = dir();
     expect(ax(['init'], { cwd, env: { AX_DB: join(cwd, 'env.db') } }).code).toBe(0);
     expect(existsSync(join(cwd, 'env.db'))).toBe(true);
-    expect(ax(['init', '--db', 'flag.db'], { cwd, env: { AX_DB: join(cwd, 'env.db') } }).code).toBe(0);
+    expect(
+      ax(['init', '--db', 'flag.db'], {
+        cwd,
+        env: { AX_DB: join(cwd, 'env.db') },
+      }).code,
+    ).toBe(0);
     expect(existsSync(join(cwd, 'flag.db'))).toBe(true);
   });
 });
@@ -61,7 +66,9 @@ describe('exit codes and errors', () => {
     const cwd = dir();
     const r = ax(['migrate', '--json', '--db', 'm.db'], { cwd });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ version: 1, applied: [{ id: 1, name: 'core' }] });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.applied[0]).toEqual({ id: 1, name: 'core' });
+    expect(doc.version).toBe(doc.applied.at(-1).id);
   });
 });
 
@@ -91,7 +98,9 @@ describe('ax serve', () => {
     const db = join(cwd, 'x.db');
     expect(ax(['init', '--db', db], { cwd }).code).toBe(0);
     const port = await freePort();
-    const child = axSpawn(['serve', '--db', db, '--port', String(port)], { cwd });
+    const child = axSpawn(['serve', '--db', db, '--port', String(port)], {
+      cwd,
+    });
     let logs = '';
     child.stdout!.on('data', (d) => {
       logs += d;
@@ -109,7 +118,10 @@ describe('ax serve', () => {
       rmSync(db);
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: 'unavailable', code: 'INTEGRITY' });
+      expect(await ready.json()).toMatchObject({
+        status: 'unavailable',
+        code: 'INTEGRITY',
+      });
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');

@@ -23,7 +23,10 @@ export const executionContextSchema = z.object({
 export type ExecutionContext = z.infer<typeof executionContextSchema>;
 
 /** The system actor: used for the CLI operator and background jobs, and recorded as such. */
-export const SYSTEM_ACTOR: Actor = Object.freeze({ type: 'system', id: 'system' });
+export const SYSTEM_ACTOR: Actor = Object.freeze({
+  type: 'system',
+  id: 'system',
+});
 
 /** Validates and freezes a context. */
 export function createContext(input: ExecutionContext): Readonly<ExecutionContext> {

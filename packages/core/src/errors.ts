@@ -103,7 +103,10 @@ export class ValidationError extends AxError {
   readonly issues: ValidationIssue[];
 
   constructor(message: string, issues: ValidationIssue[] = [], options: AxErrorOptions = {}) {
-    super('VALIDATION', 400, message, { ...options, details: { ...options.details, issues } });
+    super('VALIDATION', 400, message, {
+      ...options,
+      details: { ...options.details, issues },
+    });
     this.issues = issues;
   }
 

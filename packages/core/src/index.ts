@@ -67,6 +67,20 @@ export type {
   SecretVersionRecord,
   SecretWrite,
 } from './store/secrets.js';
+export type {
+  AcquireOutcome,
+  ConsumeOutcome,
+  ConsumeRequest,
+  DuePeriod,
+  Lease,
+  QuotaEnforcement,
+  QuotaKind,
+  QuotaPeriodRecord,
+  QuotaSetting,
+  QuotaState,
+  QuotaStore,
+  ReleaseOutcome,
+} from './store/quota.js';
 export type { Store, StorePorts, Transactional } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

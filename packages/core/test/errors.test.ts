@@ -26,7 +26,12 @@ describe('error hierarchy', () => {
       [new UnauthorizedError(), 'UNAUTHORIZED', 401],
       [new ForbiddenError('no'), 'FORBIDDEN', 403],
       [
-        new QuotaExceededError({ quota: 'workflows', limit: 5, used: 5, requested: 1 }),
+        new QuotaExceededError({
+          quota: 'workflows',
+          limit: 5,
+          used: 5,
+          requested: 1,
+        }),
         'QUOTA_EXCEEDED',
         429,
       ],
@@ -57,8 +62,18 @@ describe('error hierarchy', () => {
     const rl = new RateLimitExceededError(750);
     expect(rl.retryAfterMs).toBe(750);
     expect(rl.details.retryAfterMs).toBe(750);
-    const q = new QuotaExceededError({ quota: 'executions', limit: 100, used: 99, requested: 2 });
-    expect(q.details).toMatchObject({ quota: 'executions', limit: 100, used: 99, requested: 2 });
+    const q = new QuotaExceededError({
+      quota: 'executions',
+      limit: 100,
+      used: 99,
+      requested: 2,
+    });
+    expect(q.details).toMatchObject({
+      quota: 'executions',
+      limit: 100,
+      used: 99,
+      requested: 2,
+    });
     const t = new TenantSuspendedError('tnt_1', 'payment overdue');
     expect(t.details.reason).toBe('payment overdue');
   });
@@ -90,7 +105,10 @@ describe('error hierarchy', () => {
 });
 
 describe('parseInput', () => {
-  const schema = z.object({ tenant: z.object({ slug: z.string().min(3) }), amount: z.number().int() });
+  const schema = z.object({
+    tenant: z.object({ slug: z.string().min(3) }),
+    amount: z.number().int(),
+  });
 
   it('returns parsed data', () => {
     expect(parseInput(schema, { tenant: { slug: 'abc' }, amount: 1 })).toEqual({

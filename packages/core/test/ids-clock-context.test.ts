@@ -56,11 +56,18 @@ describe('ManualClock', () => {
 
 describe('ExecutionContext', () => {
   it('validates and freezes', () => {
-    const ctx = createContext({ tenantId: 'tnt_1', actor: { type: 'user', id: 'usr_1' }, ip: '127.0.0.1' });
+    const ctx = createContext({
+      tenantId: 'tnt_1',
+      actor: { type: 'user', id: 'usr_1' },
+      ip: '127.0.0.1',
+    });
     expect(Object.isFrozen(ctx)).toBe(true);
     expect(Object.isFrozen(ctx.actor)).toBe(true);
-    expect(() => createContext({ tenantId: 'tnt_1', actor: { type: 'robot' as 'user', id: 'x' } })).toThrow(
-      ValidationError,
-    );
+    expect(() =>
+      createContext({
+        tenantId: 'tnt_1',
+        actor: { type: 'robot' as 'user', id: 'x' },
+      }),
+    ).toThrow(ValidationError);
   });
 });

@@ -51,7 +51,12 @@ export function pendingMigrations(db: Database, migrations: readonly Migration[]
       if (row.id > latestKnown) {
         throw new IntegrityError(
           `database schema is newer than this code: it has migration ${row.id} (${row.name}), this code knows up to ${latestKnown}; upgrade @ax/store-sqlite`,
-          { details: { databaseVersion: applied.at(-1)?.id, codeVersion: latestKnown } },
+          {
+            details: {
+              databaseVersion: applied.at(-1)?.id,
+              codeVersion: latestKnown,
+            },
+          },
         );
       }
       throw new IntegrityError(
@@ -65,7 +70,13 @@ export function pendingMigrations(db: Database, migrations: readonly Migration[]
     if (checksum !== row.checksum) {
       throw new IntegrityError(
         `migration ${row.id} (${row.name}) was edited after it was applied: checksum ${checksum.slice(0, 12)}… does not match the recorded ${row.checksum.slice(0, 12)}…`,
-        { details: { migration: row.id, expected: row.checksum, actual: checksum } },
+        {
+          details: {
+            migration: row.id,
+            expected: row.checksum,
+            actual: checksum,
+          },
+        },
       );
     }
   }
@@ -95,7 +106,11 @@ export function migrate(db: Database, migrations: readonly Migration[], now: () 
       record.run(m.id, m.name, migrationChecksum(m), now());
     }
     const version =
-      (db.prepare('SELECT max(id) AS v FROM ax_migrations').get() as { v: number | null }).v ?? 0;
+      (
+        db.prepare('SELECT max(id) AS v FROM ax_migrations').get() as {
+          v: number | null;
+        }
+      ).v ?? 0;
     return { applied: pending.map(({ id, name }) => ({ id, name })), version };
   });
   return run.immediate();

@@ -8,6 +8,8 @@ import { sqliteSecretStore } from './secrets.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SerialQueue } from './serial-queue.js';
+import { lazyPort } from './lazy-port.js';
+import { QUOTA_STORE_METHODS, sqliteQuotaStore } from './quotas.js';
 import { sqliteTenantStore } from './tenants.js';
 import { sqliteUserStore } from './users.js';
 
@@ -32,6 +34,7 @@ function createPorts(db: Database): StorePorts {
     users: sqliteUserStore(db),
     keyring: sqliteKeyringStore(db),
     secrets: sqliteSecretStore(db),
+    quotas: lazyPort(() => sqliteQuotaStore(db), QUOTA_STORE_METHODS),
   };
 }
 
@@ -51,6 +54,7 @@ export class SqliteStore implements Store {
   readonly users: StorePorts['users'];
   readonly keyring: StorePorts['keyring'];
   readonly secrets: StorePorts['secrets'];
+  readonly quotas: StorePorts['quotas'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -78,6 +82,7 @@ export class SqliteStore implements Store {
       this.#queue.insideJob ? fn() : this.#outside(fn),
     ).keyring;
     this.secrets = guarded.secrets;
+    this.quotas = guarded.quotas;
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
@@ -124,7 +129,10 @@ export class SqliteStore implements Store {
 
   /** Migrations not yet applied. Throws IntegrityError like {@link migrate}, without writing. */
   pendingMigrations(): { id: number; name: string }[] {
-    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({ id, name }));
+    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({
+      id,
+      name,
+    }));
   }
 
   /** Checks the file is still the one opened (not deleted or replaced) and answers a query. */

@@ -12,7 +12,13 @@ interface UserRow {
 }
 
 function toUser(r: UserRow): User {
-  return { id: r.id, email: r.email, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at };
+  return {
+    id: r.id,
+    email: r.email,
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 /** UserStore on one better-sqlite3 connection. */

@@ -24,7 +24,10 @@ describe('several processes on one database file', () => {
       for (let i = 0; i < 100; i++) {
         await store.transaction(async (tx) => {
           const t = await tx.tenants.get(counter.id);
-          await tx.tenants.update(counter.id, { name: String(Number(t!.name) + 1), updatedAt: i });
+          await tx.tenants.update(counter.id, {
+            name: String(Number(t!.name) + 1),
+            updatedAt: i,
+          });
         });
       }
       await Promise.all(procs);

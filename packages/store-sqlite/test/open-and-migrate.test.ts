@@ -41,10 +41,14 @@ describe('openSqliteStore', () => {
     expect(first.migrate().applied).toEqual([]);
     await first.close();
     const raw = new BetterSqlite3(file);
-    cleanups.push(() => raw.close());
+    cleanups.push(() => void raw.close());
     const rows = raw.prepare('SELECT id, name, checksum FROM ax_migrations ORDER BY id').all();
     expect(rows).toHaveLength(MIGRATIONS.length);
-    expect(rows[0]).toMatchObject({ id: 1, name: 'core', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(rows[0]).toMatchObject({
+      id: 1,
+      name: 'core',
+      checksum: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('ping fails once the database file is deleted', async () => {
@@ -69,9 +73,14 @@ describe('migration integrity', () => {
     const file = tmpFile();
     await (await openSqliteStore(file, { migrations: [MIGRATIONS[0]!] })).close();
     await expect(
-      openSqliteStore(file, { migrations: [MIGRATIONS[0]!, extra], migrate: false }),
+      openSqliteStore(file, {
+        migrations: [MIGRATIONS[0]!, extra],
+        migrate: false,
+      }),
     ).rejects.toThrow(/needs 1 migration/);
-    const store = await openSqliteStore(file, { migrations: [MIGRATIONS[0]!, extra] });
+    const store = await openSqliteStore(file, {
+      migrations: [MIGRATIONS[0]!, extra],
+    });
     expect(store.pendingMigrations()).toEqual([]);
     expect(store.migrate()).toEqual({ applied: [], version: 2 });
     await store.close();
@@ -81,22 +90,33 @@ describe('migration integrity', () => {
     const file = tmpFile();
     await (await openSqliteStore(file, { migrations: [MIGRATIONS[0]!, extra] })).close();
     const before = readFileSync(file);
-    const edited = { ...extra, sql: `${extra.sql}\nCREATE TABLE sneaky (x) STRICT;` };
-    const third: Migration = { id: 3, name: 'later', sql: 'CREATE TABLE later (x INTEGER) STRICT;' };
-    const err = await openSqliteStore(file, { migrations: [MIGRATIONS[0]!, edited, third] }).catch((e) => e);
+    const edited = {
+      ...extra,
+      sql: `${extra.sql}\nCREATE TABLE sneaky (x) STRICT;`,
+    };
+    const third: Migration = {
+      id: 3,
+      name: 'later',
+      sql: 'CREATE TABLE later (x INTEGER) STRICT;',
+    };
+    const err = await openSqliteStore(file, {
+      migrations: [MIGRATIONS[0]!, edited, third],
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.code).toBe('INTEGRITY');
     expect(err.message).toMatch(/migration 2 \(widgets\) was edited after it was applied/);
     expect(readFileSync(file).equals(before)).toBe(true);
     const raw = new BetterSqlite3(file, { readonly: true });
-    cleanups.push(() => raw.close());
+    cleanups.push(() => void raw.close());
     expect(raw.prepare("SELECT name FROM sqlite_master WHERE name IN ('sneaky', 'later')").all()).toEqual([]);
   });
 
   it('refuses a database newer than the code', async () => {
     const file = tmpFile();
     await (await openSqliteStore(file, { migrations: [MIGRATIONS[0]!, extra] })).close();
-    const err = await openSqliteStore(file, { migrations: [MIGRATIONS[0]!] }).catch((e) => e);
+    const err = await openSqliteStore(file, {
+      migrations: [MIGRATIONS[0]!],
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect(err.message).toMatch(/newer than this code/);
   });
@@ -111,7 +131,7 @@ describe('migration integrity', () => {
     };
     await expect(openSqliteStore(file, { migrations: [MIGRATIONS[0]!, broken] })).rejects.toThrow();
     const raw = new BetterSqlite3(file, { readonly: true });
-    cleanups.push(() => raw.close());
+    cleanups.push(() => void raw.close());
     expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").all()).toEqual([]);
     expect(raw.prepare('SELECT max(id) AS v FROM ax_migrations').get()).toEqual({ v: 1 });
   });

@@ -16,7 +16,17 @@ export function sqliteProbe(filename: string): CoreProbe & { raw: BetterSqlite3.
     raw,
     async tenantRow(id) {
       const r = raw.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as
-        | Record<string, never>
+        | {
+            id: string;
+            slug: string;
+            name: string;
+            plan: string;
+            status: Tenant['status'];
+            status_reason: string | null;
+            billing_anchor_day: number | null;
+            created_at: number;
+            updated_at: number;
+          }
         | undefined;
       if (!r) return null;
       const t: Tenant = {
@@ -33,7 +43,15 @@ export function sqliteProbe(filename: string): CoreProbe & { raw: BetterSqlite3.
       return t;
     },
     async userRow(id) {
-      const r = raw.prepare('SELECT * FROM users WHERE id = ?').get(id) as Record<string, never> | undefined;
+      const r = raw.prepare('SELECT * FROM users WHERE id = ?').get(id) as
+        | {
+            id: string;
+            email: string;
+            status: User['status'];
+            created_at: number;
+            updated_at: number;
+          }
+        | undefined;
       if (!r) return null;
       const u: User = {
         id: r.id,

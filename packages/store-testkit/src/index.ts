@@ -1,9 +1,15 @@
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
 export { type KeyringProbe, keyringStoreSuite, makeKeyring } from './keyring-store-suite.js';
 export { makeSecretVersion, type SecretProbe, secretStoreSuite } from './secret-store-suite.js';
+export { type QuotaProbe, quotaStoreSuite } from './quota-store-suite.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
-export type { CoreProbe, StoreFactory, StoreFixture, TestApi } from './types.js';
+export type {
+  CoreProbe,
+  StoreFactory,
+  StoreFixture,
+  TestApi,
+} from './types.js';
 export { userStoreSuite } from './user-store-suite.js';
 
 import { tenantStoreSuite } from './tenant-store-suite.js';

@@ -8,7 +8,10 @@ export function tenantStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
   t.describe('TenantStore conformance', () => {
     t.it('inserts a tenant that storage holds as given, readable by id and slug', () =>
       withFixture(make, async ({ store, probe }) => {
-        const tenant = makeTenant({ billingAnchorDay: 31, statusReason: null });
+        const tenant = makeTenant({
+          billingAnchorDay: 31,
+          statusReason: null,
+        });
         await store.tenants.insert(tenant);
         assert.deepEqual(await probe.tenantRow(tenant.id), tenant);
         assert.deepEqual(await store.tenants.get(tenant.id), tenant);
@@ -53,7 +56,13 @@ export function tenantStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
           updatedAt: tenant.updatedAt + 20,
         });
         assert.equal(cleared?.statusReason, null);
-        assert.equal(await store.tenants.update('tnt_missing', { name: 'x', updatedAt: 1 }), null);
+        assert.equal(
+          await store.tenants.update('tnt_missing', {
+            name: 'x',
+            updatedAt: 1,
+          }),
+          null,
+        );
       }),
     );
 
@@ -75,7 +84,10 @@ export function tenantStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
           seen,
           tenants.map((x) => x.id),
         );
-        const active = await store.tenants.list({ limit: 3, status: ['active'] });
+        const active = await store.tenants.list({
+          limit: 3,
+          status: ['active'],
+        });
         assert.equal(active.length, 3);
         assert.ok(active.every((x) => x.status === 'active'));
       }),

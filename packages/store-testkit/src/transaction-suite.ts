@@ -33,7 +33,10 @@ export function transactionSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
         await assert.rejects(
           store.transaction(async (tx) => {
             await tx.tenants.insert(a);
-            await tx.tenants.update(kept.id, { name: 'changed', updatedAt: 2 });
+            await tx.tenants.update(kept.id, {
+              name: 'changed',
+              updatedAt: 2,
+            });
             await sleep(1);
             throw boom;
           }),

@@ -28,11 +28,17 @@ export function userStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): void 
       withFixture(make, async ({ store, probe }) => {
         const users = Array.from({ length: 4 }, () => makeUser());
         for (const u of users) await store.users.insert(u);
-        const suspended = await store.users.update(users[1]!.id, { status: 'suspended', updatedAt: 5 });
+        const suspended = await store.users.update(users[1]!.id, {
+          status: 'suspended',
+          updatedAt: 5,
+        });
         assert.equal(suspended?.status, 'suspended');
         assert.equal((await probe.userRow(users[1]!.id))?.status, 'suspended');
         const page1 = await store.users.list({ limit: 2 });
-        const page2 = await store.users.list({ limit: 2, afterId: page1[1]!.id });
+        const page2 = await store.users.list({
+          limit: 2,
+          afterId: page1[1]!.id,
+        });
         assert.deepEqual(
           [...page1, ...page2].map((u) => u.id),
           users.map((u) => u.id),

@@ -1,8 +1,9 @@
-import { ConflictError, createIdGenerator, DEFAULT_TENANT_SLUG, systemClock } from '@ax/core';
+import { ConflictError, DEFAULT_TENANT_SLUG, type Tenant } from '@ax/core';
 import type { Command } from 'commander';
 import type { CommandAction } from '../program.js';
+import { tenancyServices } from '../services/tenancy.js';
 
-/** `ax init`: create and migrate the database, and the default tenant. Safe to run again. */
+/** `ax init`: create and migrate the database, and the default tenant with its quotas. Safe to run again. */
 export function registerInit(program: Command, action: CommandAction): void {
   program
     .command('init')
@@ -11,36 +12,29 @@ export function registerInit(program: Command, action: CommandAction): void {
     )
     .action(
       action(async (ctx) => {
-        const store = await ctx.store();
-        let tenant = await store.tenants.getBySlug(DEFAULT_TENANT_SLUG);
+        const { tenants } = await tenancyServices(ctx);
+        let tenant: Tenant | null = await tenants.find(DEFAULT_TENANT_SLUG);
         let created = false;
         if (!tenant) {
-          const now = systemClock.now();
-          const candidate = {
-            id: createIdGenerator(systemClock).next('tenant'),
-            slug: DEFAULT_TENANT_SLUG,
-            name: 'Default',
-            plan: 'free',
-            status: 'active' as const,
-            statusReason: null,
-            billingAnchorDay: null,
-            createdAt: now,
-            updatedAt: now,
-          };
           try {
-            await store.tenants.insert(candidate);
-            tenant = candidate;
+            tenant = await tenants.create(
+              { name: 'Default', slug: DEFAULT_TENANT_SLUG, plan: 'free' },
+              { actor: ctx.actor },
+            );
             created = true;
           } catch (err) {
             // another `ax init` won the race: theirs is the default tenant
             if (!(err instanceof ConflictError)) throw err;
-            tenant = await store.tenants.getBySlug(DEFAULT_TENANT_SLUG);
+            tenant = await tenants.get(DEFAULT_TENANT_SLUG);
           }
         }
-        ctx.out.result({ db: ctx.dbPath, defaultTenant: tenant, created }, () =>
+        // a default tenant from before quotas existed (or a quota defined since) gets its plan's quotas
+        if (!created) tenant = await tenants.syncQuotas(tenant.id, { actor: ctx.actor });
+        const t = tenant;
+        ctx.out.result({ db: ctx.dbPath, defaultTenant: t, created }, () =>
           [
             `database   ${ctx.dbPath}`,
-            `tenant     ${tenant?.slug} (${tenant?.id})${created ? ' created' : ' already there'}`,
+            `tenant     ${t.slug} (${t.id}), plan ${t.plan}${created ? ' created' : ' already there'}`,
           ].join('\n'),
         );
       }),

@@ -1,5 +1,6 @@
 import type { KeyringStore } from './keyring.js';
 import type { SecretStore } from './secrets.js';
+import type { QuotaStore } from './quota.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
@@ -12,6 +13,7 @@ export interface StorePorts {
   users: UserStore;
   keyring: KeyringStore;
   secrets: SecretStore;
+  quotas: QuotaStore;
 }
 
 /**

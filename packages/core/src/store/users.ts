@@ -2,7 +2,9 @@ import type { User } from '../entities.js';
 import type { PageRequest } from './tenants.js';
 
 /** Fields of a user that may change after creation. */
-export type UserPatch = Partial<Pick<User, 'email' | 'status'>> & { updatedAt: number };
+export type UserPatch = Partial<Pick<User, 'email' | 'status'>> & {
+  updatedAt: number;
+};
 
 /** Storage port for users (global; tenant membership comes from role assignments). */
 export interface UserStore {

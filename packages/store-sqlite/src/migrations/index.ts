@@ -1,10 +1,11 @@
 import type { Migration } from '../migrate.js';
 import { coreMigration } from './0001-core.js';
 import { keyringSecretsMigration } from './0002-keyring-secrets.js';
+import { tenancyMigration } from './0004-tenancy.js';
 
 /**
  * Every migration this adapter knows, in order. Forward-only: never edit one that has shipped; add the next.
  * Numbers are reserved per domain so parallel work does not collide: 1 core, 2 secrets/keyring, 3 rbac,
  * 4 tenancy, 5 audit, 6 backup.
  */
-export const MIGRATIONS: readonly Migration[] = [coreMigration, keyringSecretsMigration];
+export const MIGRATIONS: readonly Migration[] = [coreMigration, keyringSecretsMigration, tenancyMigration];

@@ -1,0 +1,164 @@
+import type { Tenant } from '@ax/core';
+import type { QuotaUsageItem, TenantUsage } from '@ax/tenancy';
+import type { Command } from 'commander';
+import { table } from '../output.js';
+import type { CommandAction } from '../program.js';
+import { tenancyServices } from '../services/tenancy.js';
+
+const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
+const num = (n: number) => (n < 0 ? 'unlimited' : String(n));
+
+function describeTenant(t: Tenant): string {
+  return [
+    `id         ${t.id}`,
+    `slug       ${t.slug}`,
+    `name       ${t.name}`,
+    `plan       ${t.plan}`,
+    `status     ${t.status}${t.statusReason ? ` (${t.statusReason})` : ''}`,
+    `billing    ${t.billingAnchorDay === null ? 'calendar month (UTC)' : `day ${t.billingAnchorDay} of each month`}`,
+    `created    ${iso(t.createdAt)}`,
+  ].join('\n');
+}
+
+function describeUsage(u: TenantUsage, slug: string): string {
+  const rows = u.quotas.map((q: QuotaUsageItem) => ({
+    quota: q.quota,
+    kind: q.kind,
+    limit: `${num(q.limit)}${q.overridden ? ' (override)' : ''}`,
+    used: q.used,
+    remaining: q.remaining === null ? 'unlimited' : q.remaining,
+    enforcement: q.enforcement,
+  }));
+  const leases = u.leases.map((l) => ({
+    lease: l.id,
+    quota: l.quota,
+    holder: l.holder,
+    acquired: iso(l.acquiredAt),
+    expires: iso(l.expiresAt),
+  }));
+  return [
+    `tenant   ${slug} (${u.tenantId}), plan ${u.plan}`,
+    `period   ${iso(u.periodStart)} to ${iso(u.periodEnd)}`,
+    '',
+    table(rows, ['quota', 'kind', 'limit', 'used', 'remaining', 'enforcement']),
+    '',
+    `active leases: ${u.leases.length}`,
+    ...(leases.length ? [table(leases)] : []),
+  ].join('\n');
+}
+
+/** `ax tenant …`: create, list, show, suspend, activate, change plan, and show live quota usage. */
+export function registerTenant(program: Command, action: CommandAction): void {
+  const tenant = program.command('tenant').description('tenants, their plans and quotas');
+
+  tenant
+    .command('create <name>')
+    .description('create a tenant with its plan’s quotas')
+    .requiredOption('--slug <slug>', 'lower-case slug, 3 to 63 characters, unique')
+    .option('--plan <plan>', 'free, pro, enterprise (or a custom plan)', 'free')
+    .option('--anchor-day <day>', 'billing periods start on this day of the month (default: calendar months)')
+    .action(
+      action(async (ctx, name: string, opts: { slug: string; plan: string; anchorDay?: string }) => {
+        const { tenants } = await tenancyServices(ctx);
+        const t = await tenants.create(
+          {
+            name,
+            slug: opts.slug,
+            plan: opts.plan,
+            ...(opts.anchorDay === undefined ? {} : { billingAnchorDay: Number(opts.anchorDay) }),
+          },
+          { actor: ctx.actor },
+        );
+        ctx.out.result(t, () => `created tenant ${t.slug} (${t.id}) on plan ${t.plan}`);
+      }),
+    );
+
+  tenant
+    .command('list')
+    .description('list tenants, oldest first')
+    .option('--status <status...>', 'only these statuses (active, suspended, deleted)')
+    .option('--limit <n>', 'page size', '50')
+    .option('--cursor <id>', 'continue after this tenant id (the previous page’s nextCursor)')
+    .action(
+      action(async (ctx, opts: { status?: string[]; limit: string; cursor?: string }) => {
+        const { tenants } = await tenancyServices(ctx);
+        const page = await tenants.list({
+          limit: Number(opts.limit),
+          ...(opts.cursor ? { cursor: opts.cursor } : {}),
+          ...(opts.status ? { status: opts.status as Tenant['status'][] } : {}),
+        });
+        ctx.out.result(page, () =>
+          [
+            table(
+              page.items.map((t) => ({
+                id: t.id,
+                slug: t.slug,
+                name: t.name,
+                plan: t.plan,
+                status: t.status,
+              })),
+            ),
+            ...(page.nextCursor ? [`more: --cursor ${page.nextCursor}`] : []),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  tenant
+    .command('show <tenant>')
+    .description('show a tenant (id or slug)')
+    .action(
+      action(async (ctx, ref: string) => {
+        const { tenants } = await tenancyServices(ctx);
+        const t = await tenants.get(ref);
+        ctx.out.result(t, () => describeTenant(t));
+      }),
+    );
+
+  tenant
+    .command('suspend <tenant>')
+    .description('suspend a tenant; its requests are refused with TENANT_SUSPENDED and the reason')
+    .requiredOption('--reason <reason>', 'why (shown to the tenant’s callers and recorded)')
+    .action(
+      action(async (ctx, ref: string, opts: { reason: string }) => {
+        const { tenants } = await tenancyServices(ctx);
+        const t = await tenants.suspend((await tenants.get(ref)).id, opts.reason, { actor: ctx.actor });
+        ctx.out.result(t, () => `suspended ${t.slug}: ${t.statusReason}`);
+      }),
+    );
+
+  tenant
+    .command('activate <tenant>')
+    .description('make a suspended tenant active again')
+    .action(
+      action(async (ctx, ref: string) => {
+        const { tenants } = await tenancyServices(ctx);
+        const t = await tenants.activate((await tenants.get(ref)).id, { actor: ctx.actor });
+        ctx.out.result(t, () => `activated ${t.slug}`);
+      }),
+    );
+
+  tenant
+    .command('plan <tenant> <plan>')
+    .description('move a tenant to another plan; usage is kept and the new limits apply to it')
+    .action(
+      action(async (ctx, ref: string, plan: string) => {
+        const { tenants } = await tenancyServices(ctx);
+        const before = await tenants.get(ref);
+        const t = await tenants.changePlan(before.id, plan, { actor: ctx.actor });
+        ctx.out.result(t, () => `${t.slug}: plan ${before.plan} -> ${t.plan}`);
+      }),
+    );
+
+  tenant
+    .command('quota <tenant>')
+    .description('live limits, usage, billing period and active leases')
+    .action(
+      action(async (ctx, ref: string) => {
+        const { tenants, quotas } = await tenancyServices(ctx);
+        const t = await tenants.get(ref);
+        const usage = await quotas.usage(t.id);
+        ctx.out.result(usage, () => describeUsage(usage, t.slug));
+      }),
+    );
+}

@@ -1,0 +1,31 @@
+import type { Database } from 'better-sqlite3';
+import type { SqliteStore } from './store.js';
+
+/** The table migration 4 creates in rate-limiter-flexible's schema (`key`, `points`, `expire`). */
+export const RATE_LIMIT_TABLE = 'ax_rate_limits';
+
+/** Options for rate-limiter-flexible's `RateLimiterSQLite` on a store's connection. */
+export interface SqliteRateLimitStoreOptions {
+  storeClient: Database;
+  storeType: 'better-sqlite3';
+  tableName: string;
+  /** The table comes from migration 4: the limiter never runs DDL. */
+  tableCreated: true;
+}
+
+/**
+ * What rate-limiter-flexible's `RateLimiterSQLite` needs to keep its counters in this store's database:
+ * `new RateLimiterSQLite({ ...sqliteRateLimitStore(store), points, duration, keyPrefix })`.
+ *
+ * It shares the store's connection on purpose: a second connection to the same file would wait on the
+ * store's own open transactions with a synchronous busy loop that blocks the event loop those transactions
+ * need to finish. Increments made while a `store.transaction` is open become part of it.
+ */
+export function sqliteRateLimitStore(store: Pick<SqliteStore, 'db'>): SqliteRateLimitStoreOptions {
+  return {
+    storeClient: store.db,
+    storeType: 'better-sqlite3',
+    tableName: RATE_LIMIT_TABLE,
+    tableCreated: true,
+  };
+}

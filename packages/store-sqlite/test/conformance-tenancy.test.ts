@@ -1,0 +1,5 @@
+import { quotaStoreSuite } from '@ax/store-testkit';
+import { describe, it } from 'vitest';
+import { sqliteTenancyFixture } from './probes-tenancy.js';
+
+quotaStoreSuite({ describe, it }, sqliteTenancyFixture);

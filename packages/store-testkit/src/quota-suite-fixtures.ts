@@ -1,0 +1,77 @@
+import type { Lease, QuotaSetting, Store } from '@ax/core';
+import { makeTenant, testId } from './fixtures.js';
+
+export const JAN = Date.UTC(2026, 0, 1);
+export const FEB = Date.UTC(2026, 1, 1);
+export const MAR = Date.UTC(2026, 2, 1);
+export const NOW = Date.UTC(2026, 0, 15);
+
+/** One quota of each kind: counters, periodic (hard and soft), unlimited, concurrency. */
+export const SETTINGS: QuotaSetting[] = [
+  {
+    quota: 'workflows',
+    kind: 'counter',
+    enforcement: 'hard',
+    limit: 5,
+    overrideLimit: null,
+    periodStart: null,
+    periodEnd: null,
+  },
+  {
+    quota: 'executionsThisMonth',
+    kind: 'periodic',
+    enforcement: 'hard',
+    limit: 10,
+    overrideLimit: null,
+    periodStart: JAN,
+    periodEnd: FEB,
+  },
+  {
+    quota: 'apiCallsThisMonth',
+    kind: 'periodic',
+    enforcement: 'soft',
+    limit: 10,
+    overrideLimit: null,
+    periodStart: JAN,
+    periodEnd: FEB,
+  },
+  {
+    quota: 'storageBytes',
+    kind: 'counter',
+    enforcement: 'hard',
+    limit: -1,
+    overrideLimit: null,
+    periodStart: null,
+    periodEnd: null,
+  },
+  {
+    quota: 'concurrentExecutions',
+    kind: 'concurrency',
+    enforcement: 'hard',
+    limit: 2,
+    overrideLimit: null,
+    periodStart: null,
+    periodEnd: null,
+  },
+];
+
+/** A tenant with the five quota settings above. */
+export async function tenantWithQuotas(store: Store): Promise<string> {
+  const tenant = makeTenant();
+  await store.tenants.insert(tenant);
+  await store.quotas.upsertLimits(tenant.id, SETTINGS, NOW);
+  return tenant.id;
+}
+
+/** A lease on `concurrentExecutions`. */
+export function lease(tenantId: string, now: number, ttl: number, over: Partial<Lease> = {}): Lease {
+  return {
+    id: testId('lse'),
+    tenantId,
+    quota: 'concurrentExecutions',
+    holder: null,
+    acquiredAt: now,
+    expiresAt: now + ttl,
+    ...over,
+  };
+}

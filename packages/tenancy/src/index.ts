@@ -1,0 +1,48 @@
+export {
+  type EventBase,
+  type EventContext,
+  type Listener,
+  type TenancyEmitter,
+  type TenancyEvents,
+  TypedEmitter,
+} from './events.js';
+export { type BillingPeriod, billingPeriodAt, nextBillingPeriod } from './periods.js';
+export {
+  BUILT_IN_PLANS,
+  BUILT_IN_QUOTAS,
+  limitSchema,
+  PlanCatalog,
+  type PlanDefinition,
+  planNameSchema,
+  type QuotaDefinition,
+  type QuotaDefinitionInput,
+  quotaNameSchema,
+} from './plans.js';
+export type { ChangeOptions, TenancyPorts } from './ports.js';
+export { QuotaService } from './quota-service.js';
+export {
+  type ConsumeResult,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  type LeaseRef,
+  type QuotaUsageItem,
+  SOFT_THRESHOLDS,
+  type TenantUsage,
+} from './quota-types.js';
+export {
+  DEFAULT_RATE_LIMITS,
+  memoryRateLimiterFactory,
+  type RateLimiterFactory,
+  type RateLimitOptions,
+  type RateLimitResult,
+  type RateLimitRule,
+  RateLimitService,
+  sqliteRateLimiterFactory,
+} from './rate-limits.js';
+export { createTenancy, type Tenancy, type TenancyOptions } from './tenancy.js';
+export {
+  type CreateTenantInput,
+  type ListTenantsInput,
+  type TenantPage,
+  TenantService,
+  type UpdateTenantInput,
+} from './tenant-service.js';

@@ -1,0 +1,143 @@
+import { AxError, parseInput, RateLimitExceededError } from '@ax/core';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRes,
+  RateLimiterSQLite,
+} from 'rate-limiter-flexible';
+import { z } from 'zod';
+import { tenantIdSchema } from './schemas.js';
+
+/** A fixed-window limit: `points` per `durationSec`. */
+export interface RateLimitRule {
+  points: number;
+  durationSec: number;
+}
+
+/** The seed design's defaults: 100 requests a minute per user, 500 a minute per tenant. */
+export const DEFAULT_RATE_LIMITS: Readonly<{ user: RateLimitRule; tenant: RateLimitRule }> = Object.freeze({
+  user: { points: 100, durationSec: 60 },
+  tenant: { points: 500, durationSec: 60 },
+});
+
+/** Builds one rate-limiter-flexible limiter; the store (memory, SQLite, Redis) is the factory's choice. */
+export type RateLimiterFactory = (opts: {
+  keyPrefix: string;
+  points: number;
+  duration: number;
+}) => RateLimiterAbstract;
+
+/** In-process limiters (RateLimiterMemory): for tests and single-process tools. */
+export function memoryRateLimiterFactory(): RateLimiterFactory {
+  return (opts) => new RateLimiterMemory(opts);
+}
+
+/**
+ * Limiters on rate-limiter-flexible's SQLite store over a better-sqlite3 connection, the embedded default.
+ * `client` comes from the storage adapter (`sqliteRateLimitStore(store)` in @ax/store-sqlite), which owns the
+ * connection and the table; this package never imports the driver.
+ */
+export function sqliteRateLimiterFactory(client: {
+  storeClient: object;
+  storeType: 'better-sqlite3';
+  tableName: string;
+  tableCreated?: boolean;
+}): RateLimiterFactory {
+  return (opts) => new RateLimiterSQLite({ ...client, ...opts });
+}
+
+/** What a passed check returns: points left in each window. */
+export interface RateLimitResult {
+  tenantRemaining: number;
+  /** Null when no user was given. */
+  userRemaining: number | null;
+  /** Milliseconds until the sooner of the two windows resets. */
+  resetMs: number;
+}
+
+const checkSchema = z.object({
+  tenantId: tenantIdSchema,
+  userId: z.string().min(1).max(200).optional(),
+  cost: z.number().int().positive().max(1_000_000).default(1),
+});
+
+const ruleSchema = z.object({
+  points: z.number().int().positive(),
+  durationSec: z.number().int().positive(),
+});
+
+/** Options of {@link RateLimitService}. */
+export interface RateLimitOptions {
+  /** Builds the limiters; in-memory when absent. */
+  factory?: RateLimiterFactory;
+  user?: RateLimitRule;
+  tenant?: RateLimitRule;
+  /** Key prefix in the store (default "ax"). */
+  keyPrefix?: string;
+}
+
+/**
+ * Per-user and per-tenant rate limits on rate-limiter-flexible. A request is charged against both limits;
+ * when either is spent, RateLimitExceededError with the longer `retryAfterMs`.
+ */
+export class RateLimitService {
+  /** The limiter of each scope (for `get`, `delete`, `block` and friends). */
+  readonly limiters: Readonly<{ user: RateLimiterAbstract; tenant: RateLimiterAbstract }>;
+  readonly rules: Readonly<{ user: RateLimitRule; tenant: RateLimitRule }>;
+
+  constructor(opts: RateLimitOptions = {}) {
+    const user = parseInput(ruleSchema, opts.user ?? DEFAULT_RATE_LIMITS.user, 'user rate limit');
+    const tenant = parseInput(ruleSchema, opts.tenant ?? DEFAULT_RATE_LIMITS.tenant, 'tenant rate limit');
+    const factory = opts.factory ?? memoryRateLimiterFactory();
+    const prefix = opts.keyPrefix ?? 'ax';
+    this.rules = Object.freeze({ user, tenant });
+    this.limiters = Object.freeze({
+      user: factory({ keyPrefix: `${prefix}:user`, points: user.points, duration: user.durationSec }),
+      tenant: factory({ keyPrefix: `${prefix}:tenant`, points: tenant.points, duration: tenant.durationSec }),
+    });
+  }
+
+  /** Charges `cost` (default 1) to the tenant and, when given, the user; throws RateLimitExceededError past either. */
+  async check(input: { tenantId: string; userId?: string; cost?: number }): Promise<RateLimitResult> {
+    const q = parseInput(checkSchema, input, 'rate limit check');
+    const tenantP = this.limiters.tenant.consume(q.tenantId, q.cost);
+    const userP = q.userId === undefined ? undefined : this.limiters.user.consume(q.userId, q.cost);
+    const [t, u] = await Promise.allSettled([tenantP, userP]);
+    const tenant = settle(t, 'tenant');
+    const user = userP ? settle(u!, 'user') : undefined;
+    const denied = [tenant, user].filter((r): r is Denied => r?.denied === true);
+    if (denied.length > 0) {
+      const retryAfterMs = Math.max(...denied.map((d) => d.res.msBeforeNext));
+      throw new RateLimitExceededError(retryAfterMs, {
+        details: { scopes: denied.map((d) => d.scope), tenantId: q.tenantId },
+      });
+    }
+    const tRes = (tenant as Allowed).res;
+    const uRes = (user as Allowed | undefined)?.res;
+    return {
+      tenantRemaining: tRes.remainingPoints,
+      userRemaining: uRes ? uRes.remainingPoints : null,
+      resetMs: uRes ? Math.min(tRes.msBeforeNext, uRes.msBeforeNext) : tRes.msBeforeNext,
+    };
+  }
+}
+
+interface Allowed {
+  denied: false;
+  res: RateLimiterRes;
+}
+interface Denied {
+  denied: true;
+  scope: 'user' | 'tenant';
+  res: RateLimiterRes;
+}
+
+function settle(
+  r: PromiseSettledResult<RateLimiterRes | undefined>,
+  scope: 'user' | 'tenant',
+): Allowed | Denied {
+  if (r.status === 'fulfilled') return { denied: false, res: r.value! };
+  // rate-limiter-flexible rejects with a RateLimiterRes when the limit is hit, with an Error when its store fails
+  if (r.reason instanceof RateLimiterRes) return { denied: true, scope, res: r.reason };
+  throw new AxError('INTERNAL', 503, `rate limit store failed (${scope})`, { cause: r.reason });
+}

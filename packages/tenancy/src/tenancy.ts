@@ -1,0 +1,45 @@
+import { type Clock, createIdGenerator, type IdGenerator, systemClock, type Transactional } from '@ax/core';
+import { type TenancyEmitter, TypedEmitter } from './events.js';
+import { PlanCatalog } from './plans.js';
+import type { TenancyPorts } from './ports.js';
+import { QuotaService } from './quota-service.js';
+import { TenantService } from './tenant-service.js';
+
+/** Options of {@link createTenancy}. */
+export interface TenancyOptions<P extends TenancyPorts> {
+  /** Any store with the tenants and quotas ports (e.g. `openSqliteStore(file)`). */
+  store: Transactional<P>;
+  clock?: Clock;
+  ids?: IdGenerator;
+  /** Built-in plus custom quotas and plans. */
+  plans?: PlanCatalog;
+  /** How long idempotency keys of quotas without periods are kept (default 24 h). */
+  idempotencyTtlMs?: number;
+}
+
+/** The tenancy services, sharing one plan catalogue and one event emitter. */
+export interface Tenancy<P extends TenancyPorts> {
+  tenants: TenantService<P>;
+  quotas: QuotaService<P>;
+  plans: PlanCatalog;
+  /** Typed events for audit: `events.on('tenant.suspended', (e, { tx }) => …)`. */
+  events: TenancyEmitter<P>;
+}
+
+/** Builds the tenant and quota services on a store. */
+export function createTenancy<P extends TenancyPorts>(opts: TenancyOptions<P>): Tenancy<P> {
+  const clock = opts.clock ?? systemClock;
+  const deps = {
+    store: opts.store,
+    clock,
+    ids: opts.ids ?? createIdGenerator(clock),
+    plans: opts.plans ?? new PlanCatalog(),
+    events: new TypedEmitter() as TenancyEmitter<P>,
+  };
+  return {
+    tenants: new TenantService(deps),
+    quotas: new QuotaService(deps, opts.idempotencyTtlMs),
+    plans: deps.plans,
+    events: deps.events,
+  };
+}

@@ -1,0 +1,116 @@
+import { ConflictError, QuotaExceededError } from '@ax/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { makeEnv, quotaRow } from './helpers.js';
+
+type Cmd =
+  | { op: 'consume'; amount: number; key: string | null }
+  | { op: 'release'; amount: number }
+  | { op: 'jump'; ms: number };
+
+const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('consume' as const),
+      amount: fc.integer({ min: 1, max: 12 }),
+      key: fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: null }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('release' as const), amount: fc.integer({ min: 1, max: 15 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('jump' as const),
+      ms: fc.oneof(fc.integer({ min: 0, max: 3 * 86_400_000 }), fc.integer({ min: 0, max: 75 * 86_400_000 })),
+    }),
+  },
+);
+
+// The model's own idea of a period: the calendar month in UTC, as "YYYY-MM".
+const monthOf = (t: number) => new Date(t).toISOString().slice(0, 7);
+const LIMIT = 40;
+
+describe('periods, as a property', () => {
+  it('used stays within [0, limit]; outcomes match a model; each period keeps exactly what succeeded in it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(cmd, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 364 * 86_400_000 }),
+        async (cmds, offset) => {
+          const start = Date.UTC(2026, 0, 1) + offset;
+          const env = await makeEnv({ start });
+          try {
+            const { tenants, quotas } = env.tenancy;
+            const t = await tenants.create({ name: 'P', slug: 'prop' });
+            await quotas.setOverride(t.id, 'executionsThisMonth', LIMIT);
+            const totals = new Map<string, number>([[monthOf(start), 0]]);
+            const keys = new Map<string, Map<string, number>>();
+            for (const c of cmds) {
+              const month = monthOf(env.clock.now());
+              const used = totals.get(month) ?? 0;
+              const monthKeys = keys.get(month) ?? new Map<string, number>();
+              keys.set(month, monthKeys);
+              if (c.op === 'jump') {
+                env.clock.advance(c.ms);
+                continue;
+              }
+              if (c.op === 'release') {
+                const r = await quotas.release(t.id, 'executionsThisMonth', c.amount);
+                totals.set(month, Math.max(0, used - c.amount));
+                expect(r.used).toBe(totals.get(month));
+              } else {
+                const prior = c.key === null ? undefined : monthKeys.get(c.key);
+                const outcome = await quotas
+                  .consume(
+                    t.id,
+                    'executionsThisMonth',
+                    c.amount,
+                    c.key ? { idempotencyKey: c.key } : undefined,
+                  )
+                  .catch((e) => e);
+                if (prior !== undefined) {
+                  if (prior === c.amount) expect(outcome.replayed).toBe(true);
+                  else expect(outcome).toBeInstanceOf(ConflictError);
+                } else if (used + c.amount <= LIMIT) {
+                  expect(outcome).toMatchObject({ replayed: false, used: used + c.amount });
+                  totals.set(month, used + c.amount);
+                  if (c.key) monthKeys.set(c.key, c.amount);
+                } else {
+                  expect(outcome).toBeInstanceOf(QuotaExceededError);
+                }
+              }
+              const row = quotaRow(env.raw, t.id, 'executionsThisMonth')!;
+              expect(row.used).toBeGreaterThanOrEqual(0);
+              expect(row.used).toBeLessThanOrEqual(LIMIT);
+              expect(monthOf(row.period_start!)).toBe(month);
+            }
+            await quotas.resetExpiredPeriods();
+            const current = monthOf(env.clock.now());
+            const history = await quotas.history(t.id, 'executionsThisMonth');
+            const stored = new Map(history.map((h) => [monthOf(h.periodStart), h.used]));
+            stored.set(
+              current,
+              (await quotas.usage(t.id)).quotas.find((q) => q.quota === 'executionsThisMonth')!.used,
+            );
+            for (const [m, total] of totals) {
+              if (m === current || total > 0 || stored.has(m)) expect(stored.get(m), m).toBe(total);
+            }
+            for (const [m, total] of stored) expect(totals.get(m) ?? 0, m).toBe(total);
+            // closed periods tile: each starts where the previous one ended
+            const closed = [...history].reverse();
+            for (let i = 1; i < closed.length; i++) {
+              expect(closed[i]!.periodStart).toBeGreaterThanOrEqual(closed[i - 1]!.periodEnd);
+            }
+          } finally {
+            await env.cleanup();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+});

@@ -1,0 +1,331 @@
+import { ConflictError, NotFoundError, QuotaExceededError, type Tenant, ValidationError } from '@ax/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTenancy, PlanCatalog } from '../src/index.js';
+import { type Env, makeEnv, quotaRow } from './helpers.js';
+
+let env: Env;
+let t: Tenant;
+beforeEach(async () => {
+  const plans = new PlanCatalog({
+    quotas: [{ name: 'seats', kind: 'counter' }],
+    plans: [
+      {
+        name: 'metered',
+        limits: {
+          workflows: 10,
+          executionsThisMonth: 100,
+          apiCallsThisMonth: 50,
+          seats: 3,
+          concurrentExecutions: 1,
+        },
+        soft: ['apiCallsThisMonth', 'workflows'],
+      },
+    ],
+  });
+  env = await makeEnv({ plans });
+  t = await env.tenancy.tenants.create({ name: 'Acme', slug: 'acme' });
+});
+afterEach(() => env.cleanup());
+
+describe('consume', () => {
+  it('adds while it fits, then denies with the limit, usage and quota name, writing nothing', async () => {
+    const { quotas } = env.tenancy;
+    const r = await quotas.consume(t.id, 'executionsThisMonth', 60);
+    expect(r).toMatchObject({
+      used: 60,
+      limit: 100,
+      remaining: 40,
+      replayed: false,
+      periodEnd: Date.UTC(2026, 1, 1),
+    });
+    await quotas.consume(t.id, 'executionsThisMonth', 40);
+    const before = env.snapshot();
+    const err = await quotas.consume(t.id, 'executionsThisMonth', 1).catch((e) => e);
+    expect(err).toBeInstanceOf(QuotaExceededError);
+    expect(err.details).toMatchObject({ quota: 'executionsThisMonth', limit: 100, used: 100, requested: 1 });
+    expect(env.snapshot()).toEqual(before);
+  });
+
+  it('an amount that does not fit is refused whole, not in part', async () => {
+    const { quotas } = env.tenancy;
+    await quotas.consume(t.id, 'workflows', 4);
+    await expect(quotas.consume(t.id, 'workflows', 2)).rejects.toBeInstanceOf(QuotaExceededError);
+    expect(quotaRow(env.raw, t.id, 'workflows')?.used).toBe(4);
+    await quotas.consume(t.id, 'workflows', 1);
+    expect(quotaRow(env.raw, t.id, 'workflows')?.used).toBe(5);
+  });
+
+  it('unlimited quotas never deny', async () => {
+    const { tenants, quotas } = env.tenancy;
+    await tenants.changePlan(t.id, 'enterprise');
+    const r = await quotas.consume(t.id, 'apiCallsThisMonth', Number.MAX_SAFE_INTEGER - 1);
+    expect(r.remaining).toBeNull();
+  });
+
+  it('bad input is a ValidationError and writes nothing', async () => {
+    const { quotas } = env.tenancy;
+    await quotas.consume(t.id, 'workflows', 1);
+    const before = env.snapshot();
+    const cases: [string, string, number][] = [
+      [t.id, 'workflows', -1],
+      [t.id, 'workflows', 0],
+      [t.id, 'workflows', Number.NaN],
+      [t.id, 'workflows', 1.5],
+      [t.id, 'workflows', Number.POSITIVE_INFINITY],
+      [t.id, 'workflows', 2 ** 60],
+      [t.id, 'gpuHours', 1],
+      [t.id, "workflows'; DROP TABLE ax_quotas; --", 1],
+      [t.id, 'workflows OR 1=1', 1],
+      [t.id, 'concurrentExecutions', 1],
+      ['tnt_01KMZZZZZZZZZZZZZZZZZZZZZZ', 'workflows', 1],
+      ['not-an-id', 'workflows', 1],
+    ];
+    for (const [tenantId, quota, amount] of cases) {
+      const err = await quotas.consume(tenantId, quota, amount).catch((e) => e);
+      expect(err, `${tenantId} ${quota} ${amount}`).toBeInstanceOf(ValidationError);
+      const rel = await quotas.release(tenantId, quota, amount).catch((e) => e);
+      expect(rel, `release ${tenantId} ${quota} ${amount}`).toBeInstanceOf(ValidationError);
+    }
+    // a well-formed id of a tenant that does not exist is refused as such, after the store found no row
+    const unknown = await quotas.consume('tnt_01KMZZZZZZZZZZZZZZZZZZZZZZ', 'workflows', 1).catch((e) => e);
+    expect(unknown.issues[0].path).toEqual(['tenantId']);
+    expect(unknown.message).toMatch(/unknown tenant/);
+    const sqlName = await quotas.consume(t.id, "workflows'; DROP TABLE ax_quotas; --", 1).catch((e) => e);
+    expect(sqlName.issues[0].path).toEqual(['quota']);
+    expect(await quotas.consume(t.id, 'workflows', '1' as unknown as number).catch((e) => e)).toBeInstanceOf(
+      ValidationError,
+    );
+    expect(env.snapshot()).toEqual(before);
+  });
+
+  it('a quota defined after the tenant was created is unprovisioned until its plan is re-applied', async () => {
+    const { quotas, tenants, plans } = env.tenancy;
+    plans.defineQuota({ name: 'reports', kind: 'counter' });
+    plans.definePlan({ name: 'free', limits: { ...plans.plan('free').limits, reports: 2 } });
+    const err = await quotas.consume(t.id, 'reports', 1).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.issues[0].path).toEqual(['quota']);
+    await tenants.syncQuotas(t.id);
+    expect((await quotas.consume(t.id, 'reports', 2)).used).toBe(2);
+  });
+});
+
+describe('idempotency keys', () => {
+  it('100 concurrent retries of one key consume once and all return the first result', async () => {
+    const { quotas } = env.tenancy;
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        quotas.consume(t.id, 'executionsThisMonth', 3, { idempotencyKey: 'req-1' }),
+      ),
+    );
+    expect(quotaRow(env.raw, t.id, 'executionsThisMonth')?.used).toBe(3);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    for (const r of results) expect(r).toMatchObject({ used: 3, limit: 100, amount: 3 });
+  });
+
+  it('the key holds for the whole period and is scoped to tenant and quota', async () => {
+    const { quotas, tenants } = env.tenancy;
+    const other = await tenants.create({ name: 'Other', slug: 'other' });
+    await quotas.consume(t.id, 'executionsThisMonth', 5, { idempotencyKey: 'k' });
+    env.clock.set(Date.UTC(2026, 0, 31, 23, 59));
+    expect((await quotas.consume(t.id, 'executionsThisMonth', 5, { idempotencyKey: 'k' })).replayed).toBe(
+      true,
+    );
+    expect((await quotas.consume(t.id, 'apiCallsThisMonth', 5, { idempotencyKey: 'k' })).replayed).toBe(
+      false,
+    );
+    expect((await quotas.consume(other.id, 'executionsThisMonth', 5, { idempotencyKey: 'k' })).replayed).toBe(
+      false,
+    );
+    expect(quotaRow(env.raw, t.id, 'executionsThisMonth')?.used).toBe(5);
+    env.clock.set(Date.UTC(2026, 1, 1));
+    const next = await quotas.consume(t.id, 'executionsThisMonth', 5, { idempotencyKey: 'k' });
+    expect(next).toMatchObject({ replayed: false, used: 5, periodStart: Date.UTC(2026, 1, 1) });
+  });
+
+  it('reusing a key with another amount is a ConflictError; a denied consume records no key', async () => {
+    const { quotas } = env.tenancy;
+    await quotas.consume(t.id, 'workflows', 2, { idempotencyKey: 'a' });
+    await expect(quotas.consume(t.id, 'workflows', 3, { idempotencyKey: 'a' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await expect(quotas.consume(t.id, 'workflows', 4, { idempotencyKey: 'b' })).rejects.toBeInstanceOf(
+      QuotaExceededError,
+    );
+    expect(
+      env.raw.prepare("SELECT count(*) AS n FROM ax_quota_idempotency WHERE idem_key = 'b'").get(),
+    ).toEqual({
+      n: 0,
+    });
+    await quotas.release(t.id, 'workflows', 2);
+    expect((await quotas.consume(t.id, 'workflows', 4, { idempotencyKey: 'b' })).used).toBe(4);
+  });
+});
+
+describe('release', () => {
+  it('never goes below zero', async () => {
+    const { quotas } = env.tenancy;
+    await quotas.consume(t.id, 'storageBytes', 1000);
+    expect((await quotas.release(t.id, 'storageBytes', 400)).used).toBe(600);
+    expect((await quotas.release(t.id, 'storageBytes', 10_000)).used).toBe(0);
+  });
+});
+
+describe('periods', () => {
+  it('roll over lazily on first access, keep past periods, and resetExpiredPeriods does the same for a scheduler', async () => {
+    const { quotas, events } = env.tenancy;
+    const closed: string[] = [];
+    events.on('quota.periodClosed', (e) => {
+      closed.push(`${e.quota}@${new Date(e.periodStart).toISOString().slice(0, 7)}`);
+    });
+    await quotas.consume(t.id, 'executionsThisMonth', 70);
+    await quotas.consume(t.id, 'apiCallsThisMonth', 9);
+    env.clock.set(Date.UTC(2026, 1, 1, 0, 0, 0, 1));
+    const r = await quotas.consume(t.id, 'executionsThisMonth', 1);
+    expect(r).toMatchObject({ used: 1, periodStart: Date.UTC(2026, 1, 1), periodEnd: Date.UTC(2026, 2, 1) });
+    expect(quotaRow(env.raw, t.id, 'apiCallsThisMonth')?.used).toBe(9); // not touched yet: lazy
+    expect(await quotas.resetExpiredPeriods()).toBe(1);
+    expect(quotaRow(env.raw, t.id, 'apiCallsThisMonth')?.used).toBe(0);
+    expect(await quotas.resetExpiredPeriods()).toBe(0);
+    const history = await quotas.history(t.id);
+    expect(history.map((h) => [h.quota, h.used, h.periodStart])).toEqual([
+      ['apiCallsThisMonth', 9, Date.UTC(2026, 0, 1)],
+      ['executionsThisMonth', 70, Date.UTC(2026, 0, 1)],
+    ]);
+    expect(closed.sort()).toEqual(['apiCallsThisMonth@2026-01', 'executionsThisMonth@2026-01']);
+  });
+
+  it('anniversary on the 31st: periods end on the last day of short months', async () => {
+    const { quotas, tenants } = env.tenancy;
+    env.clock.set(Date.UTC(2026, 0, 31, 10));
+    const a = await tenants.create({ name: 'Anniv', slug: 'anniv', billingAnchorDay: 31 });
+    expect((await quotas.usage(a.id)).periodEnd).toBe(Date.UTC(2026, 1, 28));
+    env.clock.set(Date.UTC(2026, 1, 28));
+    expect(await quotas.usage(a.id)).toMatchObject({
+      periodStart: Date.UTC(2026, 1, 28),
+      periodEnd: Date.UTC(2026, 2, 31),
+    });
+    env.clock.set(Date.UTC(2026, 3, 30, 1));
+    expect(await quotas.usage(a.id)).toMatchObject({
+      periodStart: Date.UTC(2026, 3, 30),
+      periodEnd: Date.UTC(2026, 4, 31),
+    });
+  });
+});
+
+describe('soft limits', () => {
+  it('allow past the limit and emit 80/100/120% once per period', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await tenants.changePlan(t.id, 'metered');
+    const fired: number[] = [];
+    events.on('quota.threshold', (e) => {
+      if (e.quota === 'apiCallsThisMonth') fired.push(e.threshold);
+    });
+    await quotas.consume(t.id, 'apiCallsThisMonth', 39); // 78%
+    expect(fired).toEqual([]);
+    await quotas.consume(t.id, 'apiCallsThisMonth', 1); // 80%
+    await quotas.consume(t.id, 'apiCallsThisMonth', 20); // 120%: crosses 100 and 120 at once
+    expect(fired).toEqual([80, 100, 120]);
+    await quotas.release(t.id, 'apiCallsThisMonth', 30);
+    await quotas.consume(t.id, 'apiCallsThisMonth', 40);
+    expect(fired).toEqual([80, 100, 120]);
+    expect(quotaRow(env.raw, t.id, 'apiCallsThisMonth')?.used).toBe(70);
+    env.clock.set(Date.UTC(2026, 1, 2));
+    await quotas.consume(t.id, 'apiCallsThisMonth', 45);
+    expect(fired).toEqual([80, 100, 120, 80]);
+  });
+  it('a threshold whose record was lost (crash after the consume) is recorded by the next consume', async () => {
+    const { tenants } = env.tenancy;
+    await tenants.changePlan(t.id, 'metered');
+    await env.tenancy.quotas.consume(t.id, 'apiCallsThisMonth', 41);
+    env.store.db.prepare('DELETE FROM ax_quota_thresholds').run(); // as if the process died before recording
+    const other = createTenancy({ store: env.store, clock: env.clock, plans: env.tenancy.plans });
+    const fired: number[] = [];
+    other.events.on('quota.threshold', (e) => {
+      fired.push(e.threshold);
+    });
+    await other.quotas.consume(t.id, 'apiCallsThisMonth', 1);
+    await other.quotas.consume(t.id, 'apiCallsThisMonth', 1);
+    expect(fired).toEqual([80]);
+  });
+
+  it('a new limit re-arms the thresholds', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await tenants.changePlan(t.id, 'metered');
+    const fired: string[] = [];
+    events.on('quota.threshold', (e) => {
+      fired.push(`${e.threshold}/${e.limit}`);
+    });
+    await quotas.consume(t.id, 'workflows', 8); // 80% of 10
+    await quotas.setOverride(t.id, 'workflows', 9);
+    await quotas.consume(t.id, 'workflows', 1); // 100% of 9
+    expect(fired).toEqual(['80/10', '80/9', '100/9']);
+  });
+});
+
+describe('overrides', () => {
+  it('override one tenant’s limit, survive a plan change, and go back to the plan with null', async () => {
+    const { quotas, tenants } = env.tenancy;
+    await quotas.setOverride(t.id, 'workflows', 7);
+    await quotas.consume(t.id, 'workflows', 7);
+    await tenants.changePlan(t.id, 'pro');
+    expect(quotaRow(env.raw, t.id, 'workflows')?.quota_limit).toBe(7);
+    expect((await quotas.usage(t.id)).quotas.find((q) => q.quota === 'workflows')).toMatchObject({
+      overridden: true,
+      limit: 7,
+      used: 7,
+    });
+    await quotas.setOverride(t.id, 'workflows', null);
+    expect(quotaRow(env.raw, t.id, 'workflows')?.quota_limit).toBe(50);
+    await expect(quotas.setOverride(t.id, 'workflows', -2)).rejects.toBeInstanceOf(ValidationError);
+    await expect(quotas.setOverride(t.id, 'nope', 1)).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe('leases', () => {
+  it('hold the limit, release twice harmlessly, renew, and expire', async () => {
+    const { quotas } = env.tenancy;
+    const a = await quotas.acquireSlot(t.id, { ttlMs: 10_000, holder: 'worker-a' });
+    const b = await quotas.acquireSlot(t.id, { ttlMs: 10_000 });
+    const err = await quotas.acquireSlot(t.id, { ttlMs: 10_000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(QuotaExceededError);
+    expect(err.details).toMatchObject({ quota: 'concurrentExecutions', limit: 2, used: 2 });
+    expect(await quotas.release(a)).toBe(true);
+    expect(await quotas.release(a)).toBe(false);
+    const c = await quotas.acquireSlot(t.id, { ttlMs: 10_000 });
+    await expect(quotas.acquireSlot(t.id, { ttlMs: 10_000 })).rejects.toBeInstanceOf(QuotaExceededError);
+    env.clock.advance(9_000);
+    const renewed = await quotas.renew(b);
+    expect(renewed.expiresAt).toBe(env.clock.now() + 10_000);
+    env.clock.advance(1_000); // c expired, b renewed
+    const d = await quotas.acquireSlot(t.id, { ttlMs: 10_000 });
+    await expect(quotas.renew(c)).rejects.toBeInstanceOf(NotFoundError);
+    const usage = await quotas.usage(t.id);
+    expect(usage.leases.map((l) => l.id)).toEqual([b.id, d.id]);
+    expect(usage.quotas.find((q) => q.quota === 'concurrentExecutions')).toMatchObject({
+      used: 2,
+      remaining: 0,
+    });
+  });
+
+  it('another tenant’s lease id releases nothing', async () => {
+    const { quotas, tenants } = env.tenancy;
+    const other = await tenants.create({ name: 'Other', slug: 'other' });
+    const mine = await quotas.acquireSlot(t.id, { ttlMs: 10_000 });
+    expect(await quotas.release({ id: mine.id, tenantId: other.id })).toBe(false);
+    await expect(quotas.renew({ id: mine.id, tenantId: other.id }, { ttlMs: 5 })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect((await quotas.usage(t.id)).leases).toHaveLength(1);
+  });
+
+  it('rejects bad leases and TTLs', async () => {
+    const { quotas } = env.tenancy;
+    await expect(quotas.acquireSlot(t.id, { ttlMs: 0 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(quotas.acquireSlot(t.id, { ttlMs: 1.5 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(quotas.acquireSlot(t.id, { ttlMs: 10, quota: 'workflows' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(quotas.release({ id: "lse_'", tenantId: t.id })).rejects.toBeInstanceOf(ValidationError);
+  });
+});

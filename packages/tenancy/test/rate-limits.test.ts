@@ -1,0 +1,83 @@
+import { AxError, RateLimitExceededError, ValidationError } from '@ax/core';
+import { sqliteRateLimitStore } from '@ax/store-sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RATE_LIMITS, RateLimitService, sqliteRateLimiterFactory } from '../src/index.js';
+import { type Env, makeEnv } from './helpers.js';
+
+let env: Env;
+let tenantId: string;
+beforeEach(async () => {
+  env = await makeEnv();
+  tenantId = (await env.tenancy.tenants.create({ name: 'Acme', slug: 'acme' })).id;
+});
+afterEach(() => env.cleanup());
+
+describe('RateLimitService', () => {
+  it('defaults to 100 a minute per user and 500 a minute per tenant', async () => {
+    expect(DEFAULT_RATE_LIMITS).toEqual({
+      user: { points: 100, durationSec: 60 },
+      tenant: { points: 500, durationSec: 60 },
+    });
+    const limits = new RateLimitService({
+      factory: sqliteRateLimiterFactory(sqliteRateLimitStore(env.store)),
+    });
+    for (let i = 0; i < 100; i++) await limits.check({ tenantId, userId: 'usr_a' });
+    const err = await limits.check({ tenantId, userId: 'usr_a' }).catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitExceededError);
+    expect(err.details.scopes).toEqual(['user']);
+    // 101 charged to the tenant so far, the denied request included; other users fill it to 500
+    for (let i = 101; i < 500; i++) await limits.check({ tenantId, userId: `usr_${i % 4}` });
+    const full = await limits.check({ tenantId, userId: 'usr_new' }).catch((e) => e);
+    expect(full).toBeInstanceOf(RateLimitExceededError);
+    expect(full.details.scopes).toEqual(['tenant']);
+  });
+
+  it('charges both limits and reports the longer retry-after when both are spent', async () => {
+    const limits = new RateLimitService({
+      factory: sqliteRateLimiterFactory(sqliteRateLimitStore(env.store)),
+      user: { points: 2, durationSec: 30 },
+      tenant: { points: 3, durationSec: 60 },
+    });
+    const first = await limits.check({ tenantId, userId: 'usr_a' });
+    expect(first).toMatchObject({ tenantRemaining: 2, userRemaining: 1 });
+    await limits.check({ tenantId, userId: 'usr_a' });
+    await limits.check({ tenantId });
+    const err = await limits.check({ tenantId, userId: 'usr_a' }).catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitExceededError);
+    expect(err.details.scopes).toEqual(['tenant', 'user']);
+    expect(err.retryAfterMs).toBeGreaterThan(30_000);
+    expect(err.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(err.toJSON().details.retryAfterMs).toBe(err.retryAfterMs);
+    // counters live in the store's database, one row per key
+    const rows = env.raw.prepare('SELECT key, points FROM ax_rate_limits ORDER BY key').all();
+    expect(rows).toEqual([
+      { key: `ax:tenant:${tenantId}`, points: 4 },
+      { key: 'ax:user:usr_a', points: 3 },
+    ]);
+  });
+
+  it('a user limited in one tenant is limited everywhere; another user is not', async () => {
+    const limits = new RateLimitService({ user: { points: 1, durationSec: 60 } });
+    await limits.check({ tenantId, userId: 'usr_a' });
+    await expect(limits.check({ tenantId, userId: 'usr_a' })).rejects.toBeInstanceOf(RateLimitExceededError);
+    await limits.check({ tenantId, userId: 'usr_b' });
+  });
+
+  it('rejects bad input and bad rules with ValidationError', async () => {
+    const limits = new RateLimitService();
+    await expect(limits.check({ tenantId: 'nope' })).rejects.toBeInstanceOf(ValidationError);
+    await expect(limits.check({ tenantId, cost: 0 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(limits.check({ tenantId, cost: 1.5 })).rejects.toBeInstanceOf(ValidationError);
+    expect(() => new RateLimitService({ user: { points: 0, durationSec: 60 } })).toThrow(ValidationError);
+  });
+
+  it('a failing store is an INTERNAL error, not a rate limit', async () => {
+    const limits = new RateLimitService({
+      factory: sqliteRateLimiterFactory(sqliteRateLimitStore(env.store)),
+    });
+    await env.store.close();
+    const err = await limits.check({ tenantId }).catch((e) => e);
+    expect(err).toBeInstanceOf(AxError);
+    expect(err.code).toBe('INTERNAL');
+  });
+});
