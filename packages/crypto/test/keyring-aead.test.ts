@@ -139,7 +139,7 @@ describe('keyring AEAD', () => {
       nonces.add(ct.slice(9, 25)); // first 16 base64url chars = first 12 bytes = the nonce
     }
     expect(nonces.size).toBe(n);
-  });
+  }, 120_000);
 });
 
 describe('canonical AAD', () => {
