@@ -218,7 +218,7 @@ describe('SecretsManager', () => {
     withSecrets(async ({ store }) => {
       const { Keyring } = await import('@ax/crypto');
       await expect(
-        Keyring.open({ store: store.keyring, masterKey: `hex:${'ab'.repeat(32)}`, env: {} }),
+        Keyring.open({ store: store.keyring, masterKey: `hex:${'0123456789abcdef'.repeat(4)}`, env: {} }),
       ).rejects.toBeInstanceOf(CryptoError);
     }));
 });
