@@ -1,5 +1,7 @@
 // `pnpm bench [filter]`: runs every suite (or those whose id contains the filter) and writes bench/results.json.
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
+import { cryptoCases } from './crypto.bench.js';
+import { secretsCases } from './secrets.bench.js';
 import { rbacCases } from './rbac.bench.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
 import { tenancyCases } from './tenancy.bench.js';
@@ -9,6 +11,8 @@ type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 /** Every benchmark suite. Packages add theirs here. */
 const SUITES: Record<string, Suite> = {
   'store-sqlite': storeSqliteCases,
+  crypto: cryptoCases,
+  secrets: secretsCases,
   rbac: rbacCases,
   tenancy: tenancyCases,
 };

@@ -59,6 +59,15 @@ export type {
   MasterKeyKdf,
 } from './store/keyring.js';
 export type {
+  CiphertextSwap,
+  SecretCursor,
+  SecretHead,
+  SecretStore,
+  SecretVersionMeta,
+  SecretVersionRecord,
+  SecretWrite,
+} from './store/secrets.js';
+export type {
   AcquireOutcome,
   ConsumeOutcome,
   ConsumeRequest,

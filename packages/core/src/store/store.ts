@@ -1,4 +1,5 @@
 import type { KeyringStore } from './keyring.js';
+import type { SecretStore } from './secrets.js';
 import type { QuotaStore } from './quota.js';
 import type { RbacStore } from './rbac.js';
 import type { TenantStore } from './tenants.js';
@@ -12,6 +13,7 @@ export interface StorePorts {
   tenants: TenantStore;
   users: UserStore;
   keyring: KeyringStore;
+  secrets: SecretStore;
   quotas: QuotaStore;
   rbac: RbacStore;
 }
