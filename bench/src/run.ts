@@ -1,6 +1,9 @@
 // `pnpm bench [filter]`: runs every suite (or those whose id contains the filter) and writes bench/results.json.
 import { auditCases } from './audit.bench.js';
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
+import { cryptoCases } from './crypto.bench.js';
+import { secretsCases } from './secrets.bench.js';
+import { rbacCases } from './rbac.bench.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
 import { tenancyCases } from './tenancy.bench.js';
 
@@ -10,6 +13,9 @@ type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 const SUITES: Record<string, Suite> = {
   'store-sqlite': storeSqliteCases,
   audit: auditCases,
+  crypto: cryptoCases,
+  secrets: secretsCases,
+  rbac: rbacCases,
   tenancy: tenancyCases,
 };
 

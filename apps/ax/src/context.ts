@@ -1,8 +1,17 @@
 import { resolve } from 'node:path';
-import { type Actor, NotFoundError, SYSTEM_ACTOR, type Tenant } from '@ax/core';
+import {
+  type Actor,
+  createContext,
+  type ExecutionContext,
+  NotFoundError,
+  SYSTEM_ACTOR,
+  type Tenant,
+  UnauthorizedError,
+} from '@ax/core';
 import { openSqliteStore, type SqliteStore } from '@ax/store-sqlite';
 import type { Command } from 'commander';
 import { createOutput, type Output } from './output.js';
+import { findUser, rbacFor } from './services/security.js';
 
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions {
@@ -38,6 +47,13 @@ export interface CommandContext {
   store(): Promise<SqliteStore>;
   /** Resolves `--tenant` given as an id or a slug. */
   tenant(idOrSlug: string): Promise<Tenant>;
+  /** The actor with `--as` resolved (a user id or e-mail) to the user's id; the system operator without it. */
+  principal(): Promise<Actor>;
+  /**
+   * Enforces that the principal holds `permission` (e.g. `role.write`) in the tenant, throwing ForbiddenError
+   * otherwise (the system operator holds everything), and returns the execution context to call services with.
+   */
+  authorize(tenantId: string, permission: string): Promise<ExecutionContext>;
 }
 
 /** Builds the context for one command run; `finish()` closes what it opened. */
@@ -63,6 +79,20 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
         : await store.tenants.getBySlug(idOrSlug);
       if (!found) throw new NotFoundError(`tenant ${idOrSlug} not found`);
       return found;
+    },
+    async principal() {
+      if (!opts.as) return SYSTEM_ACTOR;
+      const user = await findUser(await ctx.store(), opts.as).catch(() => {
+        throw new UnauthorizedError(`--as ${opts.as}: no such user`);
+      });
+      return { type: 'user', id: user.id };
+    },
+    async authorize(tenantId, permission) {
+      const ectx = createContext({ tenantId, actor: await ctx.principal() });
+      const rbac = rbacFor(await ctx.store());
+      const { action, subject } = rbac.catalog.toRule(permission);
+      await rbac.require(ectx, action, subject);
+      return ectx;
     },
   };
   return {

@@ -2,7 +2,11 @@ import { toAxError } from '@ax/core';
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerSecurity } from './commands/security.js';
+import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerTenant } from './commands/tenant.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
@@ -63,6 +67,10 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerMigrate(program, action);
   registerServe(program, action);
   registerAudit(program, action);
+  registerSecurity(program, action);
+  registerPolicy(program, action);
+  registerSecret(program, action);
+  registerKeys(program, action);
   registerTenant(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {

@@ -72,6 +72,15 @@ export type {
   MasterKeyKdf,
 } from './store/keyring.js';
 export type {
+  CiphertextSwap,
+  SecretCursor,
+  SecretHead,
+  SecretStore,
+  SecretVersionMeta,
+  SecretVersionRecord,
+  SecretWrite,
+} from './store/secrets.js';
+export type {
   AcquireOutcome,
   ConsumeOutcome,
   ConsumeRequest,
@@ -85,6 +94,14 @@ export type {
   QuotaStore,
   ReleaseOutcome,
 } from './store/quota.js';
+export type {
+  PolicySnapshot,
+  RbacStore,
+  RoleAssignment,
+  RolePatch,
+  RoleRecord,
+  StoredRule,
+} from './store/rbac.js';
 export type { Store, StorePorts, Transactional } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

@@ -7,7 +7,7 @@ const partsSchema = z.array(partSchema).min(1).max(64);
 /** One component of associated data: text (UTF-8), a non-negative integer, or raw bytes. */
 export type AadPart = string | number | Uint8Array;
 
-const encoder = new TextEncoder();
+const LABEL = Buffer.from('ax-aad/1', 'latin1');
 const TAG_STRING = 0x73; // 's'
 const TAG_NUMBER = 0x6e; // 'n'
 const TAG_BYTES = 0x62; // 'b'
@@ -20,24 +20,42 @@ const TAG_BYTES = 0x62; // 'b'
 export function aadOf(...parts: AadPart[]): Buffer {
   // Cheap structural check first; zod only runs to produce the ValidationError with its path.
   if (!wellFormed(parts)) parseInput(partsSchema, parts, 'aad parts');
-  const encoded = parts.map((p): [number, Uint8Array] => {
-    if (typeof p === 'string') return [TAG_STRING, encoder.encode(p)];
-    if (typeof p === 'number') return [TAG_NUMBER, encoder.encode(String(p))];
-    return [TAG_BYTES, p];
-  });
-  const label = encoder.encode('ax-aad/1');
-  let size = label.byteLength + 2;
-  for (const [, b] of encoded) size += 5 + b.byteLength;
+  let size = LABEL.byteLength + 2;
+  for (const p of parts) {
+    size +=
+      5 +
+      (typeof p === 'string'
+        ? Buffer.byteLength(p, 'utf8')
+        : typeof p === 'number'
+          ? digits(p)
+          : p.byteLength);
+  }
   const out = Buffer.allocUnsafe(size);
-  out.set(label, 0);
-  let at = out.writeUInt16BE(encoded.length, label.byteLength);
-  for (const [tag, b] of encoded) {
-    at = out.writeUInt8(tag, at);
-    at = out.writeUInt32BE(b.byteLength, at);
-    out.set(b, at);
-    at += b.byteLength;
+  LABEL.copy(out, 0);
+  let at = out.writeUInt16BE(parts.length, LABEL.byteLength);
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      const len = Buffer.byteLength(p, 'utf8');
+      at = out.writeUInt8(TAG_STRING, at);
+      at = out.writeUInt32BE(len, at);
+      at += out.write(p, at, len, 'utf8');
+    } else if (typeof p === 'number') {
+      const text = String(p);
+      at = out.writeUInt8(TAG_NUMBER, at);
+      at = out.writeUInt32BE(text.length, at);
+      at += out.write(text, at, text.length, 'latin1');
+    } else {
+      at = out.writeUInt8(TAG_BYTES, at);
+      at = out.writeUInt32BE(p.byteLength, at);
+      out.set(p, at);
+      at += p.byteLength;
+    }
   }
   return out;
+}
+
+function digits(n: number): number {
+  return String(n).length;
 }
 
 function wellFormed(parts: unknown[]): boolean {

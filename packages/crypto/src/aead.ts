@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, type KeyObject, randomFillSync } from 'node:crypto';
+import { type CipherKey, createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { CryptoError } from '@ax/core';
 
 /** AES-256-GCM nonce length in bytes (96 bits, the only length GCM handles without GHASH-ing the nonce). */
@@ -36,7 +36,7 @@ export function resetNoncePool(): void {
  * AES-256-GCM seal: returns `nonce | ciphertext | tag` in one buffer, after `headerBytes` bytes left for
  * the caller to fill (so a binary envelope needs no second copy).
  */
-export function seal(key: KeyObject, plaintext: Uint8Array, aad: Uint8Array, headerBytes = 0): Buffer {
+export function seal(key: CipherKey, plaintext: Uint8Array, aad: Uint8Array, headerBytes = 0): Buffer {
   const out = Buffer.allocUnsafe(headerBytes + NONCE_BYTES + plaintext.byteLength + TAG_BYTES);
   writeNonce(out, headerBytes);
   const cipher = createCipheriv(ALGORITHM, key, out.subarray(headerBytes, headerBytes + NONCE_BYTES), {
@@ -56,7 +56,7 @@ export function seal(key: KeyObject, plaintext: Uint8Array, aad: Uint8Array, hea
  * AES-256-GCM open of `nonce | ciphertext | tag`. Throws {@link CryptoError} (never returns plaintext) when
  * the input is too short, or the tag does not verify under `key` and `aad`.
  */
-export function open(key: KeyObject, sealed: Uint8Array, aad: Uint8Array): Buffer {
+export function open(key: CipherKey, sealed: Uint8Array, aad: Uint8Array): Buffer {
   const len = sealed.byteLength;
   if (len < NONCE_BYTES + TAG_BYTES) throw new CryptoError('ciphertext is truncated');
   const bytes = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, len);

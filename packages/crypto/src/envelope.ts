@@ -46,17 +46,34 @@ export function parseEnvelopeHeader(text: string): {
   return { version, payloadAt: i + 1 };
 }
 
+// Decoding into a reused buffer avoids an allocation per decrypt (most of base64 decoding's cost for
+// payloads over Node's 4 KiB pool). Safe because decryption is synchronous and consumes it at once.
+const SCRATCH_BYTES = 16 * 1024;
+const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+
 /**
  * Strict base64url decode of `text` from `start`: unpadded, alphabet `A–Z a–z 0–9 - _` only, unused
  * trailing bits zero. Node's decoder skips invalid characters and accepts `+`/`/`; without these checks two
  * strings could decode to the same bytes.
+ *
+ * Payloads up to 16 KiB are decoded into a shared scratch buffer: the result is only valid until the next
+ * call, so callers must use it synchronously (decrypt does) and never keep it.
  */
 export function decodePayload(text: string, start: number): Buffer {
   const n = text.length - start;
   const rem = n & 3;
   if (rem === 1) throw unknownFormat();
-  const bytes = Buffer.from(start === 0 ? text : text.slice(start), 'base64url');
-  if (bytes.byteLength !== (n >> 2) * 3 + (rem === 0 ? 0 : rem - 1)) throw unknownFormat();
+  const expected = (n >> 2) * 3 + (rem === 0 ? 0 : rem - 1);
+  const body = start === 0 ? text : text.slice(start);
+  let bytes: Buffer;
+  if (expected <= SCRATCH_BYTES) {
+    const written = scratch.write(body, 0, 'base64url');
+    if (written !== expected) throw unknownFormat();
+    bytes = scratch.subarray(0, written);
+  } else {
+    bytes = Buffer.from(body, 'base64url');
+    if (bytes.byteLength !== expected) throw unknownFormat();
+  }
   if (text.indexOf('+', start) !== -1 || text.indexOf('/', start) !== -1) throw unknownFormat();
   if (rem !== 0) {
     const last = text.charCodeAt(text.length - 1);

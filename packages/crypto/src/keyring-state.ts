@@ -1,4 +1,4 @@
-import { type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Clock, CryptoError, type KeyringRecord, type KeyringStore } from '@ax/core';
 import { deriveAeadKey, masterKeyVerifier } from './derive.js';
 import { DEFAULT_SCRYPT, type MasterKey, type ScryptParams, scryptKey } from './master-key.js';
@@ -72,9 +72,9 @@ export async function loadOrCreate(
   return { record, ikm };
 }
 
-/** Derived AEAD keys by version (index = version). Derivation is cached; keys stay in KeyObjects. */
+/** Derived AEAD keys by version (index = version), derived once and cached. */
 export class AeadKeys {
-  readonly #keys: (KeyObject | undefined)[] = [];
+  readonly #keys: (Buffer | undefined)[] = [];
   readonly #ikm: Buffer;
   readonly #salt: Uint8Array;
   readonly #name: string;
@@ -85,7 +85,7 @@ export class AeadKeys {
     this.#name = name;
   }
 
-  get(version: number): KeyObject {
+  get(version: number): Buffer {
     let key = this.#keys[version];
     if (key === undefined) {
       key = deriveAeadKey(this.#ikm, this.#salt, this.#name, version);

@@ -1,118 +1,35 @@
+import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import {
   type Clock,
   CryptoError,
   type KeyringRecord,
   type KeyringStore,
-  type KeyVersionStatus,
   type MacSigner,
-  type MasterKeyKdf,
   parseInput,
   systemClock,
 } from '@ax/core';
 import { z } from 'zod';
 import { open, seal } from './aead.js';
 import { decodePayload, envelopePrefix, parseEnvelopeHeader } from './envelope.js';
+import { deriveStreamKey } from './derive.js';
+import { EncryptionBudget } from './encryption-budget.js';
+import {
+  aadSchema,
+  decryptInput,
+  encryptInput,
+  type KeyringOptions,
+  type KeyringStatus,
+  optionsSchema,
+  purposeSchema,
+  type StreamOptions,
+  streamOptionsSchema,
+  versionSchema,
+} from './keyring-options.js';
 import { AeadKeys, loadOrCreate } from './keyring-state.js';
 import { KeyringMacSigner } from './mac-signer.js';
-import { type MasterKey, resolveMasterKey, type ScryptParams } from './master-key.js';
-
-/** The hard ceiling on encryptions per key version with random 96-bit nonces (NIST SP 800-38D). */
-export const MAX_ENCRYPTIONS_PER_VERSION = 2 ** 32;
-
-/** Options for {@link Keyring.open}. */
-export interface KeyringOptions {
-  /** Where the keyring's state lives (salt, kdf parameters, versions, counters). Never holds key material. */
-  store: KeyringStore;
-  /** Explicit master key; else `AX_MASTER_KEY`. See {@link resolveMasterKey}. */
-  masterKey?: string | Uint8Array;
-  /** Environment for `AX_MASTER_KEY` / `NODE_ENV` (default `process.env`). */
-  env?: Record<string, string | undefined>;
-  /** Warning sink (default `process.emitWarning`). Warnings never contain the key. */
-  onWarning?: (message: string) => void;
-  /** Keyring name (default `default`). */
-  name?: string;
-  clock?: Clock;
-  /** Encryptions allowed per version before it refuses (default and maximum 2^32). */
-  maxEncryptionsPerVersion?: number;
-  /** Encryptions reserved in the store per round trip (default 65,536). A crash over-counts by at most this. */
-  reserveBlockSize?: number;
-  /** scrypt parameters for a new keyring whose master key is a passphrase (default N=2^17, r=8, p=1). */
-  scrypt?: ScryptParams;
-}
-
-const optionsSchema = z.object({
-  store: z.custom<KeyringStore>((v) => typeof v === 'object' && v !== null && 'reserveEncryptions' in v, {
-    message: 'expected a KeyringStore',
-  }),
-  masterKey: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
-  onWarning: z.function().optional(),
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
-    .default('default'),
-  clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v).optional(),
-  maxEncryptionsPerVersion: z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_ENCRYPTIONS_PER_VERSION)
-    .default(MAX_ENCRYPTIONS_PER_VERSION),
-  reserveBlockSize: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 24)
-    .default(65_536),
-  scrypt: z
-    .object({
-      N: z
-        .number()
-        .int()
-        .min(2 ** 14)
-        .max(2 ** 22),
-      r: z.number().int().min(1).max(32),
-      p: z.number().int().min(1).max(16),
-    })
-    .refine((s) => (s.N & (s.N - 1)) === 0, 'N must be a power of two')
-    .optional(),
-});
-
-const purposeSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._:-]{0,63}$/, 'lowercase letters, digits and . _ : -');
-const versionSchema = z.number().int().min(1);
-const decryptInput = z.object({
-  ciphertext: z.string(),
-  aad: z.instanceof(Uint8Array),
-});
-const encryptInput = z.object({
-  plaintext: z.union([z.string(), z.instanceof(Uint8Array)]),
-  aad: z.instanceof(Uint8Array),
-});
-
-/** One version as {@link Keyring.status} reports it. */
-export interface KeyVersionStatusReport {
-  version: number;
-  status: KeyVersionStatus;
-  primary: boolean;
-  createdAt: number;
-  /** Encryptions reserved so far (an upper bound on those performed). */
-  encryptions: number;
-  limit: number;
-}
-
-/** What {@link Keyring.status} returns; safe to print. */
-export interface KeyringStatus {
-  name: string;
-  kdf: MasterKeyKdf['kind'];
-  primaryVersion: number;
-  minDecryptionVersion: number;
-  minEncryptionVersion: number;
-  insecureDevKey: boolean;
-  versions: KeyVersionStatusReport[];
-}
+import { type MasterKey, resolveMasterKey } from './master-key.js';
+import { decryptFrames, encryptFrames, type StreamKeys } from './stream.js';
 
 function versionError(message: string, reason: string, version: number): CryptoError {
   return new CryptoError(message, { details: { reason, keyVersion: version } });
@@ -132,20 +49,13 @@ export class Keyring {
   readonly #clock: Clock;
   readonly #keys: AeadKeys;
   readonly #ikm: Buffer;
-  readonly #limit: number;
-  readonly #blockSize: number;
+  readonly #budget: EncryptionBudget;
   readonly #insecure: boolean;
   #record: KeyringRecord;
   #prefix = '';
   #primary = 0;
   #latest = 0;
   #minDecrypt = 0;
-  // Reserved encryption block for the primary: [#next, #end).
-  #next = 0;
-  #end = 0;
-  #blockVersion = 0;
-  #refill: Promise<void> | null = null;
-  #refillError: unknown = null;
   readonly #signers = new Map<string, KeyringMacSigner>();
 
   private constructor(
@@ -159,8 +69,12 @@ export class Keyring {
     this.#clock = opts.clock ?? systemClock;
     this.#ikm = ikm;
     this.#keys = new AeadKeys(ikm, record.hkdfSalt, opts.name);
-    this.#limit = opts.maxEncryptionsPerVersion;
-    this.#blockSize = opts.reserveBlockSize;
+    this.#budget = new EncryptionBudget(
+      opts.store,
+      opts.name,
+      opts.reserveBlockSize,
+      opts.maxEncryptionsPerVersion,
+    );
     this.#insecure = master.insecureDefault;
     this.#record = record;
     this.#apply(record);
@@ -186,8 +100,29 @@ export class Keyring {
       opts.scrypt,
     );
     const keyring = new Keyring(record, ikm, master, opts);
-    await keyring.#reserve().catch(() => undefined); // an exhausted primary still opens; encrypt says why
+    await keyring.reserve().catch(() => undefined); // an exhausted primary still opens; encrypt says why
+    if (opts.autoRefreshMs !== undefined) {
+      const warn =
+        (opts.onWarning as ((m: string) => void) | undefined) ?? ((m: string) => process.emitWarning(m));
+      keyring.#timer = setInterval(() => {
+        keyring
+          .refresh()
+          .then(() => keyring.reserve())
+          .catch((err: unknown) =>
+            warn(`keyring refresh failed: ${err instanceof Error ? err.message : String(err)}`),
+          );
+      }, opts.autoRefreshMs);
+      keyring.#timer.unref();
+    }
     return keyring;
+  }
+
+  #timer: NodeJS.Timeout | null = null;
+
+  /** Stops the auto-refresh timer, if any. The keyring stays usable (it just stops refreshing itself). */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   #apply(record: KeyringRecord): void {
@@ -219,78 +154,16 @@ export class Keyring {
     return this.#record.minEncryptionVersion;
   }
 
-  // Reserves the next block for the primary. One in flight at a time.
-  #reserve(): Promise<void> {
-    if (this.#refill) return this.#refill;
-    const version = this.#primary;
-    const run = this.#store
-      .reserveEncryptions(this.name, version, this.#blockSize, this.#limit)
-      .then((block) => {
-        if (version !== this.#primary) return; // rotated meanwhile; the block is simply not used
-        if (!block) {
-          this.#refillError = versionError(
-            `key version ${version} reached its limit of ${this.#limit} encryptions; rotate the keyring`,
-            'exhausted',
-            version,
-          );
-          return;
-        }
-        this.#refillError = null;
-        // An unused remainder of the old block is dropped: that over-counts, which is the safe direction.
-        if (this.#next >= this.#end || this.#blockVersion !== version) {
-          this.#next = block.from;
-          this.#end = block.to;
-          this.#pending = null;
-        } else {
-          this.#pending = block;
-        }
-        this.#blockVersion = version;
-      })
-      .catch((err: unknown) => {
-        this.#refillError = err;
-        throw err;
-      })
-      .finally(() => {
-        this.#refill = null;
-      });
-    this.#refill = run;
-    return run;
-  }
-
-  #pending: { from: number; to: number } | null = null;
-
-  // Takes one encryption from the reserved block; prefetches the next block at half way.
-  #take(): void {
-    if (this.#next >= this.#end || this.#blockVersion !== this.#primary) {
-      if (this.#pending && this.#blockVersion === this.#primary) {
-        this.#next = this.#pending.from;
-        this.#end = this.#pending.to;
-        this.#pending = null;
-      } else {
-        if (this.#refillError) throw this.#refillError;
-        void this.#reserve().catch(() => undefined);
-        throw versionError(
-          'no encryptions reserved yet for the primary key version; use encryptAsync() or await reserve()',
-          'reservation-pending',
-          this.#primary,
-        );
-      }
-    }
-    this.#next++;
-    if (this.#pending === null && this.#refill === null && this.#end - this.#next <= this.#blockSize >> 1) {
-      void this.#reserve().catch(() => undefined);
-    }
-  }
-
   /**
    * Waits until at least one encryption is reserved for the primary version. Throws the store's error, or a
    * {@link CryptoError} when the primary has reached its encryption limit.
    */
   async reserve(): Promise<void> {
-    while (this.#next >= this.#end || this.#blockVersion !== this.#primary) {
-      if (this.#pending && this.#blockVersion === this.#primary) return;
-      await this.#reserve();
-      if (this.#refillError) throw this.#refillError;
+    // The primary may change (refresh, rotate) while we wait; loop until the current one has a block.
+    for (;;) {
+      const version = this.#primary;
+      await this.#budget.ensure(version);
+      if (version === this.#primary) return;
     }
   }
 
@@ -306,7 +179,7 @@ export class Keyring {
     ) {
       parseInput(encryptInput, { plaintext, aad }, 'encrypt input');
     }
-    this.#take();
+    this.#budget.take(this.#primary);
     const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
     return this.#prefix + seal(this.#keys.get(this.#primary), data, aad).toString('base64url');
   }
@@ -333,6 +206,11 @@ export class Keyring {
       parseInput(decryptInput, { ciphertext, aad }, 'decrypt input');
     }
     const { version, payloadAt } = parseEnvelopeHeader(ciphertext);
+    if (version > this.#latest || version < this.#minDecrypt) this.#checkDecryptable(version);
+    return open(this.#keys.get(version), decodePayload(ciphertext, payloadAt), aad);
+  }
+
+  #checkDecryptable(version: number): void {
     if (version > this.#latest) {
       throw versionError(
         `key version ${version} is newer than this keyring knows (refresh it)`,
@@ -347,7 +225,6 @@ export class Keyring {
         version,
       );
     }
-    return open(this.#keys.get(version), decodePayload(ciphertext, payloadAt), aad);
   }
 
   /** {@link decrypt} as UTF-8 text. */
@@ -399,7 +276,7 @@ export class Keyring {
         )
       ) {
         await this.refresh();
-        await this.#reserve().catch(() => undefined);
+        await this.reserve().catch(() => undefined);
         return version;
       }
     }
@@ -425,7 +302,7 @@ export class Keyring {
       updatedAt: this.#clock.now(),
     });
     await this.refresh();
-    await this.#reserve().catch(() => undefined);
+    await this.reserve().catch(() => undefined);
   }
 
   /**
@@ -435,10 +312,8 @@ export class Keyring {
    */
   setMinDecryptionVersion(version: number): Promise<void> {
     const v = parseInput(versionSchema, version, 'min decryption version');
-    return this.#setPolicy({
-      minDecrypt: v,
-      minEncrypt: Math.max(v, this.#record.minEncryptionVersion),
-    });
+    // The minimum encryption version follows when it would fall below (computed on fresh state).
+    return this.#setPolicy({ minDecrypt: v });
   }
 
   /** Sets the lowest version the primary may be set to. */
@@ -453,6 +328,57 @@ export class Keyring {
     return this.#setPolicy({
       primary: parseInput(versionSchema, version, 'primary version'),
     });
+  }
+
+  #streamKeys(): StreamKeys {
+    return {
+      reserveForStream: async () => {
+        await this.reserve();
+        this.#budget.take(this.#primary);
+        return this.#primary;
+      },
+      streamKey: (version, streamId) => {
+        this.#checkDecryptable(version);
+        return deriveStreamKey(this.#ikm, this.#record.hkdfSalt, this.name, version, streamId);
+      },
+    };
+  }
+
+  /**
+   * Encrypts a large payload as framed chunks (see the stream format in the README): an async generator of
+   * output buffers from an async iterable of input chunks. Memory stays at about two frames.
+   */
+  encryptIterable(
+    source: AsyncIterable<Uint8Array | string>,
+    aad: Uint8Array,
+    options: StreamOptions = {},
+  ): AsyncGenerator<Buffer> {
+    parseInput(aadSchema, aad, 'stream aad');
+    const { frameBytes } = parseInput(streamOptionsSchema, options, 'stream options');
+    return encryptFrames(this.#streamKeys(), source, aad, frameBytes);
+  }
+
+  /**
+   * Decrypts what {@link encryptIterable} or {@link encryptStream} produced. Fails with {@link CryptoError}
+   * on a dropped, reordered, altered, truncated or appended frame; plaintext already yielded must be
+   * discarded when iteration fails.
+   */
+  decryptIterable(source: AsyncIterable<Uint8Array | string>, aad: Uint8Array): AsyncGenerator<Buffer> {
+    parseInput(aadSchema, aad, 'stream aad');
+    return decryptFrames(this.#streamKeys(), source, aad);
+  }
+
+  /** {@link encryptIterable} as a Node.js Duplex stream, for `pipeline(input, encryptStream(aad), output)`. */
+  encryptStream(aad: Uint8Array, options: StreamOptions = {}): Duplex {
+    parseInput(aadSchema, aad, 'stream aad');
+    const opts = parseInput(streamOptionsSchema, options, 'stream options');
+    return Duplex.from((source: AsyncIterable<Uint8Array>) => this.encryptIterable(source, aad, opts));
+  }
+
+  /** {@link decryptIterable} as a Node.js Duplex stream. Errors the pipeline on any tampering. */
+  decryptStream(aad: Uint8Array): Duplex {
+    parseInput(aadSchema, aad, 'stream aad');
+    return Duplex.from((source: AsyncIterable<Uint8Array>) => this.decryptIterable(source, aad));
   }
 
   /** A MAC signer for `purpose` (e.g. `audit.chain`): HMAC-SHA256 with a per-purpose, per-version key. */
@@ -498,7 +424,7 @@ export class Keyring {
         primary: v.version === r.primaryVersion,
         createdAt: v.createdAt,
         encryptions: v.reservedEncryptions,
-        limit: this.#limit,
+        limit: this.#budget.limit,
       })),
     };
   }

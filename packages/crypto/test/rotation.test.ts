@@ -54,6 +54,21 @@ describe('rotation', () => {
     await expect(b.decryptAsync(forged, aad)).rejects.toMatchObject({ details: { reason: 'too-new' } });
   });
 
+  it('autoRefreshMs picks up a rotation made by another process', async () => {
+    const store = new MemoryKeyringStore();
+    const server = await Keyring.open({ store, masterKey: TEST_MASTER_KEY, env: {}, autoRefreshMs: 100 });
+    const cli = await Keyring.open({ store, masterKey: TEST_MASTER_KEY, env: {} });
+    try {
+      await cli.rotate();
+      expect(server.primaryVersion).toBe(1);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(server.primaryVersion).toBe(2);
+      expect(server.versionOf(await server.encryptAsync('x', aad))).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
+
   it('keeps the version invariants: minDecryption <= minEncryption <= primary <= latest', async () => {
     const kr = await memoryKeyring();
     await kr.rotate();

@@ -5,8 +5,10 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { sqliteAuditStore } from './audit.js';
 import { wrapPorts } from './guard-ports.js';
 import { sqliteKeyringStore } from './keyring.js';
+import { sqliteSecretStore } from './secrets.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { sqliteRbacStore } from './rbac.js';
 import { SerialQueue } from './serial-queue.js';
 import { lazyPort } from './lazy-port.js';
 import { QUOTA_STORE_METHODS, sqliteQuotaStore } from './quotas.js';
@@ -34,7 +36,9 @@ function createPorts(db: Database): StorePorts {
     users: sqliteUserStore(db),
     audit: sqliteAuditStore(db),
     keyring: sqliteKeyringStore(db),
+    secrets: sqliteSecretStore(db),
     quotas: lazyPort(() => sqliteQuotaStore(db), QUOTA_STORE_METHODS),
+    rbac: sqliteRbacStore(db),
   };
 }
 
@@ -54,7 +58,9 @@ export class SqliteStore implements Store {
   readonly users: StorePorts['users'];
   readonly audit: StorePorts['audit'];
   readonly keyring: StorePorts['keyring'];
+  readonly secrets: StorePorts['secrets'];
   readonly quotas: StorePorts['quotas'];
+  readonly rbac: StorePorts['rbac'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -75,8 +81,16 @@ export class SqliteStore implements Store {
     this.tenants = guarded.tenants;
     this.users = guarded.users;
     this.audit = guarded.audit;
-    this.keyring = guarded.keyring;
+    // The keyring reserves encryption blocks whenever its local block runs low, which can happen while the
+    // caller is inside a transaction (a secret written with `{ tx }`). Waiting for the queue there would
+    // deadlock, so from inside a transaction its single-statement calls join that transaction. If that
+    // transaction rolls back, so does the reservation: the stored count can then be short by one block.
+    this.keyring = wrapPorts({ keyring: this.#ports.keyring }, (fn) =>
+      this.#queue.insideJob ? fn() : this.#outside(fn),
+    ).keyring;
+    this.secrets = guarded.secrets;
     this.quotas = guarded.quotas;
+    this.rbac = guarded.rbac;
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.

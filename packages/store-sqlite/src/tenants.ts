@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { PatchStatements } from './patch-statement.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
-interface TenantRow {
+export interface TenantRow {
   id: string;
   slug: string;
   name: string;
@@ -15,7 +15,7 @@ interface TenantRow {
   updated_at: number;
 }
 
-function toTenant(r: TenantRow): Tenant {
+export function toTenant(r: TenantRow): Tenant {
   return {
     id: r.id,
     slug: r.slug,

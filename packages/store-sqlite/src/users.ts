@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { PatchStatements } from './patch-statement.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
-interface UserRow {
+export interface UserRow {
   id: string;
   email: string;
   status: UserStatus;
@@ -11,7 +11,7 @@ interface UserRow {
   updated_at: number;
 }
 
-function toUser(r: UserRow): User {
+export function toUser(r: UserRow): User {
   return {
     id: r.id,
     email: r.email,

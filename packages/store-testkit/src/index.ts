@@ -1,7 +1,9 @@
 export { type AuditProbe, auditStoreSuite } from './audit-store-suite.js';
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
 export { type KeyringProbe, keyringStoreSuite, makeKeyring } from './keyring-store-suite.js';
+export { makeSecretVersion, type SecretProbe, secretStoreSuite } from './secret-store-suite.js';
 export { type QuotaProbe, quotaStoreSuite } from './quota-store-suite.js';
+export { makeRole, type RbacProbe, rbacStoreSuite } from './rbac-store-suite.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
 export type {

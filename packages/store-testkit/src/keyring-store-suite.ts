@@ -149,6 +149,21 @@ export function keyringStoreSuite(t: TestApi, make: StoreFactory<KeyringProbe>):
       }),
     );
 
+    t.it("accepts a reservation through the store's own port while a transaction is open (no deadlock)", () =>
+      withFixture(make, async ({ store }) => {
+        await store.keyring.create(makeKeyring());
+        // A keyring reserving its next block while its caller writes inside a transaction does exactly this.
+        const block = await store.transaction(async () =>
+          Promise.race([
+            store.keyring.reserveEncryptions('default', 1, 10, 100),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('deadlocked')), 3000)),
+          ]),
+        );
+        assert.deepEqual(block, { from: 0, to: 10 });
+        assert.deepEqual(await store.keyring.reserveEncryptions('default', 1, 10, 100), { from: 10, to: 20 });
+      }),
+    );
+
     t.it('rolls back keyring writes made in a failed transaction', () =>
       withFixture(make, async ({ store, probe }) => {
         await store.keyring.create(makeKeyring());

@@ -1,6 +1,8 @@
 import type { AuditStore } from './audit.js';
 import type { KeyringStore } from './keyring.js';
+import type { SecretStore } from './secrets.js';
 import type { QuotaStore } from './quota.js';
+import type { RbacStore } from './rbac.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
@@ -13,7 +15,9 @@ export interface StorePorts {
   users: UserStore;
   audit: AuditStore;
   keyring: KeyringStore;
+  secrets: SecretStore;
   quotas: QuotaStore;
+  rbac: RbacStore;
 }
 
 /**

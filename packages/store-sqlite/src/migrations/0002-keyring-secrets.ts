@@ -35,5 +35,30 @@ CREATE TABLE keyring_versions (
   last_block_from INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (keyring, version)
 ) STRICT;
+
+CREATE TABLE secrets (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  current_version INTEGER NOT NULL CHECK (current_version >= 1),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE secret_versions (
+  tenant_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  ciphertext TEXT NOT NULL CHECK (ciphertext LIKE 'ax:%'),
+  key_version INTEGER NOT NULL CHECK (key_version >= 1),
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, key, version),
+  FOREIGN KEY (tenant_id, key) REFERENCES secrets (tenant_id, key) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX secret_versions_by_key_version ON secret_versions (key_version, tenant_id, key, version);
 `,
 };

@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.js';
 import { coreMigration } from './0001-core.js';
 import { keyringSecretsMigration } from './0002-keyring-secrets.js';
+import { rbacMigration } from './0003-rbac.js';
 import { tenancyMigration } from './0004-tenancy.js';
 import { auditMigration } from './0005-audit.js';
 
@@ -12,6 +13,7 @@ import { auditMigration } from './0005-audit.js';
 export const MIGRATIONS: readonly Migration[] = [
   coreMigration,
   keyringSecretsMigration,
+  rbacMigration,
   tenancyMigration,
   auditMigration,
 ];

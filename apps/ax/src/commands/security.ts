@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createContext, DEFAULT_TENANT_SLUG, ValidationError } from '@ax/core';
+import type { Decision, RoleView } from '@ax/rbac';
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+import { EXIT, ExitWith } from '../exit-codes.js';
+import { table } from '../output.js';
+import type { CommandAction } from '../program.js';
+import { findUser, rbacFor } from '../services/security.js';
+
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+function readRules(ctx: CommandContext, file: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(resolve(ctx.env.cwd, file), 'utf8'));
+  } catch (err) {
+    throw new ValidationError(`--rules ${file}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new ValidationError(`--rules ${file}: expected a JSON array of rules`);
+  return parsed;
+}
+
+function roleLines(role: RoleView): string {
+  return [
+    `name         ${role.name}${role.system ? ' (system)' : ''}`,
+    `description  ${role.description ?? '-'}`,
+    `extends      ${role.extends.join(', ') || '-'}`,
+    `permissions  ${role.permissions.join(', ') || '-'}`,
+    ...role.rules.map((r, i) => `rule ${i + 1}       ${JSON.stringify(r)}`),
+  ].join('\n');
+}
+
+function decisionLines(d: Decision): string[] {
+  return [
+    `rule     ${d.rule ? JSON.stringify(d.rule) : '(none: denied by default)'}`,
+    `role     ${d.role ?? (d.source === 'default' ? '-' : d.source)}`,
+    `reason   ${d.reason}`,
+  ];
+}
+
+/** `ax security …`: users, role assignments, roles, and permission checks. */
+export function registerSecurity(program: Command, action: CommandAction): void {
+  const security = program.command('security').description('users, roles and permissions');
+
+  const user = security.command('user').description('users and their roles in a tenant');
+  user
+    .command('create <email>')
+    .description('create a user and give it a role in the tenant (default viewer)')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .option('--role <role>', 'role to assign', 'viewer')
+    .action(
+      action(async (ctx, email: string, o: { tenant: string; role: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'user.write');
+        const created = await rbacFor(await ctx.store()).createUser(ectx, { email, role: o.role });
+        ctx.out.result(
+          { ...created, tenantId: tenant.id },
+          () => `created user ${created.email} (${created.id}) as ${created.role} in ${tenant.slug}`,
+        );
+      }),
+    );
+  for (const verb of ['assign', 'revoke'] as const) {
+    user
+      .command(`${verb} <user> <role>`)
+      .description(
+        verb === 'assign' ? 'give a user a role in the tenant' : "take a user's role in the tenant away",
+      )
+      .requiredOption('--tenant <tenant>', 'tenant id or slug')
+      .action(
+        action(async (ctx, who: string, role: string, o: { tenant: string }) => {
+          const tenant = await ctx.tenant(o.tenant);
+          const ectx = await ctx.authorize(tenant.id, 'role.assign');
+          const store = await ctx.store();
+          const target = await findUser(store, who);
+          const rbac = rbacFor(store);
+          const changed = await rbac[verb](ectx, { userId: target.id, role });
+          ctx.out.result({ userId: target.id, role, tenantId: tenant.id, changed }, () =>
+            changed
+              ? `${verb === 'assign' ? 'assigned' : 'revoked'} ${role} ${verb === 'assign' ? 'to' : 'from'} ${target.email} in ${tenant.slug}`
+              : `${target.email} ${verb === 'assign' ? 'already holds' : 'does not hold'} ${role} in ${tenant.slug}`,
+          );
+        }),
+      );
+  }
+
+  const role = security.command('role').description('system and custom roles of a tenant');
+  role
+    .command('create <name>')
+    .description('create a custom role from permissions and/or raw CASL rules')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .option('--permissions <list>', 'comma-separated permissions, e.g. workflow.read,agent.read')
+    .option('--rules <file>', 'JSON file with an array of CASL rules')
+    .option('--extends <list>', 'comma-separated roles this one extends')
+    .option('--description <text>', 'what the role is for')
+    .action(
+      action(
+        async (
+          ctx,
+          name: string,
+          o: { tenant: string; permissions?: string; rules?: string; extends?: string; description?: string },
+        ) => {
+          if (!o.permissions && !o.rules && !o.extends) {
+            throw new ValidationError('give --permissions, --rules or --extends');
+          }
+          const tenant = await ctx.tenant(o.tenant);
+          const ectx = await ctx.authorize(tenant.id, 'role.write');
+          const created = await rbacFor(await ctx.store()).createRole(ectx, {
+            name,
+            ...(o.description ? { description: o.description } : {}),
+            ...(o.permissions ? { permissions: list(o.permissions) } : {}),
+            ...(o.rules ? { rules: readRules(ctx, o.rules) as never } : {}),
+            ...(o.extends ? { extends: list(o.extends) } : {}),
+          });
+          ctx.out.result(
+            created,
+            () => `created role ${created.name} in ${tenant.slug}\n${roleLines(created)}`,
+          );
+        },
+      ),
+    );
+  role
+    .command('list')
+    .description('system roles, then the tenant’s custom roles')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const roles = await rbacFor(await ctx.store()).listRoles(ectx);
+        ctx.out.result(roles, () =>
+          table(
+            roles.map((r) => ({
+              name: r.name,
+              kind: r.system ? 'system' : 'custom',
+              extends: r.extends.join(',') || null,
+              grants: [...r.permissions, ...r.rules.map(() => '(rule)')].join(',') || null,
+            })),
+          ),
+        );
+      }),
+    );
+  role
+    .command('show <name>')
+    .description('one role, with its permissions and rules')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, name: string, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const found = await rbacFor(await ctx.store()).getRole(ectx, name);
+        ctx.out.result(found, () => roleLines(found));
+      }),
+    );
+  role
+    .command('delete <name>')
+    .description('delete a custom role and its assignments')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, name: string, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.write');
+        await rbacFor(await ctx.store()).deleteRole(ectx, name);
+        ctx.out.result(
+          { deleted: name, tenantId: tenant.id },
+          () => `deleted role ${name} in ${tenant.slug}`,
+        );
+      }),
+    );
+
+  security
+    .command('can <user> <permission>')
+    .description('does the user hold the permission in the tenant? exit 0 allowed, 3 denied')
+    .option('--tenant <tenant>', 'tenant id or slug', DEFAULT_TENANT_SLUG)
+    .option('--explain', 'show the deciding rule, its role and the reason')
+    .action(
+      action(async (ctx, who: string, permission: string, o: { tenant: string; explain?: boolean }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const store = await ctx.store();
+        const target = await findUser(store, who);
+        const principal = await ctx.principal();
+        // asking about someone else needs role.read; anyone may ask about themselves
+        if (!(principal.type === 'user' && principal.id === target.id))
+          await ctx.authorize(tenant.id, 'role.read');
+        const rbac = rbacFor(store);
+        const { action: act, subject } = rbac.catalog.toRule(permission);
+        const decision = await rbac.explain(
+          createContext({ tenantId: tenant.id, actor: { type: 'user', id: target.id } }),
+          act,
+          subject,
+        );
+        const result = { allowed: decision.allowed, user: target.id, tenantId: tenant.id, permission };
+        ctx.out.result(o.explain ? { ...result, decision } : result, () =>
+          [
+            `${decision.allowed ? 'allowed' : 'denied'}  ${target.email} ${permission} in ${tenant.slug}`,
+            ...(o.explain ? decisionLines(decision) : []),
+          ].join('\n'),
+        );
+        if (!decision.allowed) throw new ExitWith(EXIT.no);
+      }),
+    );
+}

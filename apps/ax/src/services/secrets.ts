@@ -1,0 +1,24 @@
+import { Keyring } from '@ax/crypto';
+import { SecretsManager } from '@ax/secrets';
+import type { SqliteStore } from '@ax/store-sqlite';
+import type { CommandContext } from '../context.js';
+
+/** The keyring and secrets manager over the command's store. The master key comes from AX_MASTER_KEY only. */
+export interface SecretServices {
+  store: SqliteStore;
+  keyring: Keyring;
+  secrets: SecretsManager;
+}
+
+/** Opens the keyring (creating it on first use) and the secrets manager for one command run. */
+export async function secretServices(ctx: CommandContext): Promise<SecretServices> {
+  const store = await ctx.store();
+  const keyring = await Keyring.open({
+    store: store.keyring,
+    env: ctx.env.env,
+    // A CLI run encrypts a handful of values then exits, abandoning the rest of its reserved block.
+    reserveBlockSize: 64,
+    onWarning: (message) => ctx.out.warn(message),
+  });
+  return { store, keyring, secrets: new SecretsManager({ store, keyring }) };
+}

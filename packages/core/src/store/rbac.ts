@@ -1,0 +1,103 @@
+import type { Tenant, User } from '../entities.js';
+
+/**
+ * A raw rule as stored: CASL's JSON rule shape. Conditions may hold `${user.id}` / `${tenant.id}` placeholders,
+ * which the rbac service interpolates as data when it builds an ability. Storage keeps it as opaque JSON.
+ */
+export interface StoredRule {
+  action: string | string[];
+  subject: string | string[];
+  conditions?: Record<string, unknown>;
+  fields?: string | string[];
+  inverted?: boolean;
+  reason?: string;
+}
+
+/** A custom role, owned by one tenant. System roles live in code (@ax/rbac) and are never stored. */
+export interface RoleRecord {
+  id: string;
+  tenantId: string;
+  /** Unique within the tenant. */
+  name: string;
+  description: string | null;
+  /** Permission strings (`resource.action` or `*`). */
+  permissions: string[];
+  /** Raw rules, beside the permissions. */
+  rules: StoredRule[];
+  /** Names of roles this role extends (system roles or roles of the same tenant). */
+  extends: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Fields of a role that may change after creation. */
+export type RolePatch = Partial<Pick<RoleRecord, 'description' | 'permissions' | 'rules' | 'extends'>> & {
+  updatedAt: number;
+};
+
+/** One role held by one user within one tenant. */
+export interface RoleAssignment {
+  tenantId: string;
+  userId: string;
+  /** Role name: a system role or a custom role of the same tenant. */
+  role: string;
+  /** Actor id that made the assignment. */
+  grantedBy: string;
+  createdAt: number;
+}
+
+/** Everything needed to build one (tenant, user) ability, with the epoch it is at least as new as. */
+export interface PolicySnapshot {
+  /** The policy epoch the snapshot was read at. */
+  epoch: number;
+  tenant: Tenant | null;
+  user: User | null;
+  /** The user holds the platform super-admin flag. */
+  superAdmin: boolean;
+  /** Role names assigned to the user in this tenant. */
+  assigned: string[];
+  /**
+   * The tenant's custom roles reachable from `assigned` through `extends` (names that are not custom roles of
+   * this tenant, such as system roles, are skipped). Never a role of another tenant.
+   */
+  roles: RoleRecord[];
+}
+
+/**
+ * Storage port for roles, assignments, the super-admin flag and the policy epoch.
+ *
+ * The policy epoch is a number that increases with every change that can alter a permission: every write
+ * through this port bumps it in the same transaction as the write, and so does any change of a user's or a
+ * tenant's `status`, whichever port makes it. Caches compare epochs to stay coherent across processes.
+ */
+export interface RbacStore {
+  /** Inserts a custom role. Rejects with ConflictError when the tenant already has one of that name. */
+  insertRole(role: RoleRecord): Promise<void>;
+  /** The tenant's role of that name, or null (never another tenant's). */
+  getRole(tenantId: string, name: string): Promise<RoleRecord | null>;
+  /** Every custom role of the tenant, ordered by name. */
+  listRoles(tenantId: string): Promise<RoleRecord[]>;
+  /** Applies `patch` to the tenant's role; null when the tenant has no role of that name. */
+  updateRole(tenantId: string, name: string, patch: RolePatch): Promise<RoleRecord | null>;
+  /** Deletes the tenant's role and every assignment of it in that tenant. False when there was none. */
+  deleteRole(tenantId: string, name: string): Promise<boolean>;
+  /** Assigns a role; false (and no epoch bump) when the user already held it in that tenant. */
+  assign(assignment: RoleAssignment): Promise<boolean>;
+  /** Revokes a role; false when the user did not hold it in that tenant. */
+  revoke(tenantId: string, userId: string, role: string): Promise<boolean>;
+  /** Assignments in a tenant, optionally of one user, ordered by user id then role. */
+  listAssignments(filter: { tenantId: string; userId?: string }): Promise<RoleAssignment[]>;
+  /** Sets or clears the platform super-admin flag of a user. */
+  setSuperAdmin(userId: string, superAdmin: boolean, at: number): Promise<void>;
+  /** Users holding the super-admin flag, ordered by id. */
+  listSuperAdmins(): Promise<string[]>;
+  /** Bumps the policy epoch and returns the new value. */
+  bumpEpoch(): Promise<number>;
+  /** The current policy epoch. Must be cheap: caches call it on every time-to-live expiry. */
+  epoch(): Promise<number>;
+  /**
+   * Reads what one (tenant, user) ability needs, and the epoch. The data must be at least as new as the epoch
+   * returned (read the epoch first, or everything in one snapshot), never older.
+   */
+  loadPolicy(tenantId: string, userId: string): Promise<PolicySnapshot>;
+}

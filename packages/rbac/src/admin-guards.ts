@@ -1,0 +1,124 @@
+import {
+  type ExecutionContext,
+  ForbiddenError,
+  NotFoundError,
+  type StoredRule,
+  ValidationError,
+} from '@ax/core';
+import type { AdminDeps } from './admin.js';
+import { type CompiledPolicy, expandRoles, type RoleDefinition, rulesOfRoles } from './compile.js';
+import { explainPolicy } from './decide.js';
+import { ALL, MANAGE } from './permissions.js';
+import { isSystemRoleName } from './system-roles.js';
+
+// Authorization and escalation guards of the administrative API, and the role-graph checks.
+
+export type Denial =
+  | 'missing-permission'
+  | 'privilege-escalation'
+  | 'system-role-immutable'
+  | 'super-admin-required';
+
+export function forbidden(
+  denial: Denial,
+  message: string,
+  details: Record<string, unknown> = {},
+): ForbiddenError {
+  return new ForbiddenError(message, { details: { denial, ...details } });
+}
+
+export const ctxTenant = (ctx: ExecutionContext) => ctx.tenantId;
+
+export async function requirePermission(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  permission: string,
+): Promise<CompiledPolicy> {
+  const policy = await deps.policyOf(ctx);
+  const { action, subject } = deps.catalog.toRule(permission);
+  const decision = explainPolicy(policy, action, subject);
+  if (!decision.allowed) {
+    throw forbidden('missing-permission', `${permission} is required: ${decision.reason}`, {
+      permission,
+      reason: decision.reason,
+    });
+  }
+  return policy;
+}
+
+export function requirePlatformAdmin(policy: CompiledPolicy, ctx: ExecutionContext): void {
+  if (ctx.actor.type === 'system' || policy.superAdmin) return;
+  throw forbidden('super-admin-required', 'only a platform super-admin or the system operator may do this');
+}
+
+// Conservative: the actor holds (action, subject) only through an unconditional allow over every field,
+// and with no deny rule that could narrow it.
+function holds(policy: CompiledPolicy, action: string, subject: string): boolean {
+  const rules = policy.ability.possibleRulesFor(action, subject);
+  return rules.some((r) => !r.inverted && !r.conditions && !r.fields) && !rules.some((r) => r.inverted);
+}
+
+/** Refuses granting rules the actor does not hold itself; `*` (manage all) needs `*`. */
+export function assertHoldsAll(
+  actor: CompiledPolicy,
+  ctx: ExecutionContext,
+  granted: readonly StoredRule[],
+  what: string,
+) {
+  if (ctx.actor.type === 'system') return;
+  for (const rule of granted) {
+    if (rule.inverted) continue; // a deny never widens anything
+    for (const subject of [rule.subject].flat()) {
+      for (const action of [rule.action].flat()) {
+        if (holds(actor, action, subject)) continue;
+        const permission = action === MANAGE && subject === ALL ? '*' : `${action} ${subject}`;
+        throw forbidden(
+          'privilege-escalation',
+          `${what} grants ${permission}, which the actor does not hold`,
+          {
+            missing: permission,
+          },
+        );
+      }
+    }
+  }
+}
+
+export async function tenantRoles(deps: AdminDeps, tenantId: string): Promise<Map<string, RoleDefinition>> {
+  return new Map((await deps.store.rbac.listRoles(tenantId)).map((r) => [r.name, r]));
+}
+
+/** Checks `extends` names exist and the graph with `role` in it has no cycle. */
+export function checkGraph(role: RoleDefinition, roles: Map<string, RoleDefinition>): void {
+  for (const name of role.extends) {
+    if (name === role.name) throw new ValidationError(`role ${role.name} cannot extend itself`);
+    if (!isSystemRoleName(name) && !roles.has(name))
+      throw new NotFoundError(`role ${name} (in extends) not found`);
+  }
+  const graph = new Map(roles);
+  graph.set(role.name, role);
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(name)), name].join(' -> ');
+      throw new ValidationError(`role hierarchy has a cycle: ${cycle}`, [
+        { path: ['extends'], message: `cycle ${cycle}`, code: 'custom' },
+      ]);
+    }
+    state.set(name, 'visiting');
+    for (const next of graph.get(name)?.extends ?? []) visit(next, [...path, name]);
+    state.set(name, 'done');
+  };
+  visit(role.name, []);
+}
+
+export function grantedRules(
+  deps: AdminDeps,
+  role: RoleDefinition,
+  roles: Map<string, RoleDefinition>,
+): StoredRule[] {
+  const others = new Map(roles);
+  others.set(role.name, role);
+  return rulesOfRoles(expandRoles([role.name], others), deps.catalog, {}).rules as StoredRule[];
+}

@@ -1,0 +1,421 @@
+import {
+  type Clock,
+  ConflictError,
+  type ExecutionContext,
+  type IdGenerator,
+  NotFoundError,
+  parseInput,
+  type RoleRecord,
+  type StoredRule,
+  type UserStatus,
+} from '@ax/core';
+import { z } from 'zod';
+import {
+  assertHoldsAll,
+  checkGraph,
+  ctxTenant,
+  forbidden,
+  grantedRules,
+  requirePermission,
+  requirePlatformAdmin,
+  tenantRoles,
+} from './admin-guards.js';
+import type { CompiledPolicy, RoleDefinition } from './compile.js';
+import type { ChangeEvent, RbacEvents, TypedEmitter } from './events.js';
+import type { PermissionCatalog } from './permissions.js';
+import type { RbacStorePorts } from './rbac.js';
+import {
+  type RoleInput,
+  type RolePatchInput,
+  roleInputSchema,
+  roleNameSchema,
+  rolePatchSchema,
+} from './rule-schema.js';
+import { isSystemRoleName, SYSTEM_ROLES, systemRole } from './system-roles.js';
+
+/** What admin operations need from the service. */
+export interface AdminDeps {
+  store: RbacStorePorts;
+  catalog: PermissionCatalog<string>;
+  clock: Clock;
+  ids: IdGenerator;
+  events: TypedEmitter<RbacEvents>;
+  policyOf(ctx: ExecutionContext): Promise<CompiledPolicy>;
+  /** Called after every committed write. */
+  changed(): void;
+}
+
+/** Input of `createRole` (validated; unknown keys such as `isSystemRole` are refused). */
+export type RoleInputArg = RoleInput;
+/** Input of `updateRole`. */
+export type RolePatchArg = RolePatchInput;
+
+/** A role as the API shows it. */
+export interface RoleView {
+  name: string;
+  /** Null for system roles. */
+  tenantId: string | null;
+  system: boolean;
+  description: string | null;
+  permissions: string[];
+  rules: StoredRule[];
+  extends: string[];
+}
+
+/** An assignment as the API shows it. */
+export interface AssignmentView {
+  userId: string;
+  role: string;
+  grantedBy: string;
+  createdAt: number;
+}
+
+/** A created user. */
+export interface UserView {
+  id: string;
+  email: string;
+  status: UserStatus;
+  role: string;
+}
+
+function view(role: RoleRecord): RoleView {
+  return {
+    name: role.name,
+    tenantId: role.tenantId,
+    system: false,
+    description: role.description,
+    permissions: [...role.permissions],
+    rules: role.rules.map((r) => ({ ...r })),
+    extends: [...role.extends],
+  };
+}
+
+function systemView(name: string): RoleView | null {
+  const r = systemRole(name);
+  if (!r) return null;
+  return {
+    name: r.name,
+    tenantId: null,
+    system: true,
+    description: r.description,
+    permissions: [...r.permissions],
+    rules: [],
+    extends: [],
+  };
+}
+
+async function write(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  event: Omit<ChangeEvent, 'tx' | 'actor' | 'at'>,
+  fn: (tx: ChangeEvent['tx']) => Promise<void>,
+) {
+  try {
+    await deps.store.transaction(async (tx) => {
+      await fn(tx);
+      if (deps.events.has('change')) {
+        await deps.events.emitAndWait('change', {
+          ...event,
+          actor: ctx.actor,
+          at: deps.clock.now(),
+          tx,
+        });
+      }
+    });
+  } finally {
+    deps.changed(); // also after a failure: a listener may have written before throwing
+  }
+}
+
+export async function createRole(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  input: RoleInput,
+): Promise<RoleView> {
+  const parsed = parseInput(roleInputSchema(deps.catalog), input, 'role');
+  if (isSystemRoleName(parsed.name)) {
+    throw forbidden('system-role-immutable', `${parsed.name} is a system role`, { role: parsed.name });
+  }
+  const actor = await requirePermission(deps, ctx, 'role.write');
+  const now = deps.clock.now();
+  const role: RoleRecord = {
+    id: deps.ids.next('role'),
+    tenantId: ctxTenant(ctx),
+    name: parsed.name,
+    description: parsed.description ?? null,
+    permissions: parsed.permissions ?? [],
+    rules: parsed.rules ?? [],
+    extends: parsed.extends ?? [],
+    createdAt: now,
+    updatedAt: now,
+  };
+  const roles = await tenantRoles(deps, role.tenantId);
+  if (roles.has(role.name)) throw new ConflictError(`role ${role.name} already exists`);
+  checkGraph(role, roles);
+  assertHoldsAll(actor, ctx, grantedRules(deps, role, roles), `role ${role.name}`);
+  await write(
+    deps,
+    ctx,
+    {
+      type: 'role.created',
+      tenantId: role.tenantId,
+      target: { role: role.name },
+    },
+    (tx) => tx.rbac.insertRole(role),
+  );
+  return view(role);
+}
+
+export async function updateRole(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  name: string,
+  patch: RolePatchInput,
+): Promise<RoleView> {
+  parseInput(roleNameSchema, name, 'role name');
+  if (isSystemRoleName(name))
+    throw forbidden('system-role-immutable', `${name} is a system role`, {
+      role: name,
+    });
+  const parsed = parseInput(rolePatchSchema(deps.catalog), patch, 'role patch');
+  const actor = await requirePermission(deps, ctx, 'role.write');
+  const roles = await tenantRoles(deps, ctxTenant(ctx));
+  const current = roles.get(name);
+  if (!current) throw new NotFoundError(`role ${name} not found`);
+  const next: RoleDefinition = {
+    name,
+    permissions: parsed.permissions ?? current.permissions,
+    rules: parsed.rules ?? current.rules,
+    extends: parsed.extends ?? current.extends,
+  };
+  roles.delete(name);
+  checkGraph(next, roles);
+  assertHoldsAll(actor, ctx, grantedRules(deps, next, roles), `role ${name}`);
+  let updated: RoleRecord | null = null;
+  await write(
+    deps,
+    ctx,
+    { type: 'role.updated', tenantId: ctxTenant(ctx), target: { role: name } },
+    async (tx) => {
+      updated = await tx.rbac.updateRole(ctxTenant(ctx), name, {
+        ...parsed,
+        updatedAt: deps.clock.now(),
+      });
+      if (!updated) throw new NotFoundError(`role ${name} not found`);
+    },
+  );
+  return view(updated!);
+}
+
+export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: string): Promise<void> {
+  parseInput(roleNameSchema, name, 'role name');
+  if (isSystemRoleName(name))
+    throw forbidden('system-role-immutable', `${name} is a system role`, {
+      role: name,
+    });
+  const actor = await requirePermission(deps, ctx, 'role.write');
+  const roles = await tenantRoles(deps, ctxTenant(ctx));
+  const role = roles.get(name);
+  if (!role) throw new NotFoundError(`role ${name} not found`);
+  const dependents = [...roles.values()].filter((r) => r.extends.includes(name)).map((r) => r.name);
+  if (dependents.length > 0) {
+    throw new ConflictError(`role ${name} is extended by ${dependents.join(', ')}`, {
+      details: { dependents },
+    });
+  }
+  assertHoldsAll(actor, ctx, grantedRules(deps, role, roles), `role ${name}`);
+  await write(
+    deps,
+    ctx,
+    { type: 'role.deleted', tenantId: ctxTenant(ctx), target: { role: name } },
+    async (tx) => {
+      if (!(await tx.rbac.deleteRole(ctxTenant(ctx), name)))
+        throw new NotFoundError(`role ${name} not found`);
+    },
+  );
+}
+
+export async function getRole(deps: AdminDeps, ctx: ExecutionContext, name: string): Promise<RoleView> {
+  parseInput(roleNameSchema, name, 'role name');
+  await requirePermission(deps, ctx, 'role.read');
+  const sys = systemView(name);
+  if (sys) return sys;
+  const role = await deps.store.rbac.getRole(ctxTenant(ctx), name);
+  if (!role) throw new NotFoundError(`role ${name} not found`);
+  return view(role);
+}
+
+export async function listRoles(deps: AdminDeps, ctx: ExecutionContext): Promise<RoleView[]> {
+  await requirePermission(deps, ctx, 'role.read');
+  const custom = await deps.store.rbac.listRoles(ctxTenant(ctx));
+  return [...SYSTEM_ROLES.map((r) => systemView(r.name)!), ...custom.map(view)];
+}
+
+const assignmentSchema = z.object({ userId: z.string().min(1).max(200), role: roleNameSchema }).strict();
+
+async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string) {
+  const actor = await requirePermission(deps, ctx, 'role.assign');
+  const roles = await tenantRoles(deps, ctxTenant(ctx));
+  const def = systemRole(role)
+    ? {
+        name: role,
+        permissions: systemRole(role)!.permissions,
+        rules: [],
+        extends: [],
+      }
+    : roles.get(role);
+  if (!def) throw new NotFoundError(`role ${role} not found`);
+  assertHoldsAll(actor, ctx, grantedRules(deps, def, roles), `role ${role}`);
+}
+
+export async function assign(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  input: { userId: string; role: string },
+): Promise<boolean> {
+  const { userId, role } = parseInput(assignmentSchema, input, 'assignment');
+  await roleForGrant(deps, ctx, role);
+  if (!(await deps.store.users.get(userId))) throw new NotFoundError(`user ${userId} not found`);
+  let added = false;
+  await write(
+    deps,
+    ctx,
+    {
+      type: 'role.assigned',
+      tenantId: ctxTenant(ctx),
+      target: { userId, role },
+    },
+    async (tx) => {
+      added = await tx.rbac.assign({
+        tenantId: ctxTenant(ctx),
+        userId,
+        role,
+        grantedBy: ctx.actor.id,
+        createdAt: deps.clock.now(),
+      });
+    },
+  );
+  return added;
+}
+
+export async function revoke(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  input: { userId: string; role: string },
+): Promise<boolean> {
+  const { userId, role } = parseInput(assignmentSchema, input, 'assignment');
+  await roleForGrant(deps, ctx, role);
+  let removed = false;
+  await write(
+    deps,
+    ctx,
+    {
+      type: 'role.revoked',
+      tenantId: ctxTenant(ctx),
+      target: { userId, role },
+    },
+    async (tx) => {
+      removed = await tx.rbac.revoke(ctxTenant(ctx), userId, role);
+    },
+  );
+  return removed;
+}
+
+export async function listAssignments(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  filter: { userId?: string },
+): Promise<AssignmentView[]> {
+  const f = parseInput(
+    z.object({ userId: z.string().min(1).max(200).optional() }).strict(),
+    filter,
+    'filter',
+  );
+  await requirePermission(deps, ctx, 'role.read');
+  const rows = await deps.store.rbac.listAssignments({
+    tenantId: ctxTenant(ctx),
+    ...(f.userId ? { userId: f.userId } : {}),
+  });
+  return rows.map(({ userId, role, grantedBy, createdAt }) => ({
+    userId,
+    role,
+    grantedBy,
+    createdAt,
+  }));
+}
+
+const createUserSchema = z
+  .object({ email: z.email().max(320), role: roleNameSchema.default('viewer') })
+  .strict();
+
+export async function createUser(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  input: { email: string; role?: string },
+): Promise<UserView> {
+  const { email, role } = parseInput(createUserSchema, input, 'user');
+  await requirePermission(deps, ctx, 'user.write');
+  await roleForGrant(deps, ctx, role);
+  const now = deps.clock.now();
+  const user = {
+    id: deps.ids.next('user'),
+    email,
+    status: 'active' as const,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await write(
+    deps,
+    ctx,
+    {
+      type: 'user.created',
+      tenantId: ctxTenant(ctx),
+      target: { userId: user.id, role },
+    },
+    async (tx) => {
+      await tx.users.insert(user);
+      await tx.rbac.assign({
+        tenantId: ctxTenant(ctx),
+        userId: user.id,
+        role,
+        grantedBy: ctx.actor.id,
+        createdAt: now,
+      });
+    },
+  );
+  return { id: user.id, email, status: user.status, role };
+}
+
+export async function setUserStatus(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  userId: string,
+  status: UserStatus,
+): Promise<void> {
+  parseInput(z.string().min(1).max(200), userId, 'user id');
+  requirePlatformAdmin(await deps.policyOf(ctx), ctx);
+  const type = status === 'suspended' ? 'user.suspended' : 'user.activated';
+  await write(deps, ctx, { type, tenantId: null, target: { userId } }, async (tx) => {
+    const updated = await tx.users.update(userId, {
+      status,
+      updatedAt: deps.clock.now(),
+    });
+    if (!updated) throw new NotFoundError(`user ${userId} not found`);
+    await tx.rbac.bumpEpoch(); // explicit, whatever the adapter's triggers do
+  });
+}
+
+export async function setSuperAdmin(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  userId: string,
+  flag: boolean,
+): Promise<void> {
+  parseInput(z.string().min(1).max(200), userId, 'user id');
+  requirePlatformAdmin(await deps.policyOf(ctx), ctx);
+  if (!(await deps.store.users.get(userId))) throw new NotFoundError(`user ${userId} not found`);
+  const type = flag ? 'superadmin.granted' : 'superadmin.revoked';
+  await write(deps, ctx, { type, tenantId: null, target: { userId } }, (tx) =>
+    tx.rbac.setSuperAdmin(userId, flag, deps.clock.now()),
+  );
+}

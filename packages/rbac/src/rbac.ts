@@ -1,0 +1,416 @@
+import {
+  type Clock,
+  createIdGenerator,
+  type ExecutionContext,
+  executionContextSchema,
+  type IdGenerator,
+  parseInput,
+  type StorePorts,
+  systemClock,
+  type Transactional,
+  ValidationError,
+} from '@ax/core';
+import { type PackRule, packRules } from '@casl/ability/extra';
+import { z } from 'zod';
+import type { AccessFilter } from './access-filter.js';
+import * as admin from './admin.js';
+import {
+  type AxAbility,
+  type AxRawRule,
+  type CompiledPolicy,
+  compilePolicy,
+  createAxAbility,
+} from './compile.js';
+import { type AnySubject, allows, type Decision, explainPolicy } from './decide.js';
+import { type RbacEvents, TypedEmitter } from './events.js';
+import { PermissionSet } from './permission-set.js';
+import { type BuiltinPermission, PermissionCatalog } from './permissions.js';
+
+/** The ports the Rbac service uses. Any adapter's `Store` fits. */
+export type RbacStorePorts = Transactional<Pick<StorePorts, 'rbac' | 'users' | 'tenants'>>;
+
+/** Options of {@link createRbac}. */
+export interface RbacOptions<P extends string = BuiltinPermission> {
+  store: RbacStorePorts;
+  /** Permissions the application knows (default: the built-in ones). */
+  catalog?: PermissionCatalog<P>;
+  clock?: Clock;
+  ids?: IdGenerator;
+  /**
+   * How long a cached permission set is trusted before the store's policy epoch is read again: the bound on
+   * how late another process's change (a revocation) is seen here. 0 to 1000 ms, default 250.
+   */
+  epochTtlMs?: number;
+  /** Cached (tenant, user) permission sets kept at most (default 10,000; the oldest go first). */
+  maxCacheEntries?: number;
+}
+
+const optionsSchema = z.object({
+  epochTtlMs: z.number().int().min(0).max(1000).default(250),
+  maxCacheEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+});
+
+interface CacheEntry {
+  policy: CompiledPolicy;
+  epoch: number;
+  generation: number;
+  validUntil: number;
+}
+
+// One invalidation signal per store object, shared by every Rbac on it: a write through any of them makes
+// every cached permission set of the others stale at once.
+const SIGNALS = new WeakMap<object, { generation: number }>();
+
+// Settled promises are immutable, so the cached path shares two instead of allocating one per check.
+const ALLOWED = Promise.resolve(true);
+const DENIED = Promise.resolve(false);
+
+const ACTOR_TYPES = new Set(['user', 'apiKey', 'system']);
+
+function looksValid(ctx: ExecutionContext): boolean {
+  return (
+    typeof ctx === 'object' &&
+    ctx !== null &&
+    typeof ctx.tenantId === 'string' &&
+    ctx.tenantId.length > 0 &&
+    ctx.tenantId.length <= 200 &&
+    typeof ctx.actor === 'object' &&
+    ctx.actor !== null &&
+    typeof ctx.actor.id === 'string' &&
+    ctx.actor.id.length > 0 &&
+    ctx.actor.id.length <= 200 &&
+    ACTOR_TYPES.has(ctx.actor.type)
+  );
+}
+
+const SYSTEM_POLICY_INPUT = {
+  userId: 'system',
+  state: 'active' as const,
+  superAdmin: false,
+  assigned: [],
+  customRoles: new Map(),
+  system: true,
+};
+
+/**
+ * Tenant-scoped roles compiled to CASL abilities, with explain, query filters, events and a cache that stays
+ * coherent: see the package README. Create it with {@link createRbac}.
+ */
+export class Rbac<P extends string = BuiltinPermission> {
+  /** Decision and change events. */
+  readonly events = new TypedEmitter<RbacEvents>();
+  /** The permission catalog in use. */
+  readonly catalog: PermissionCatalog<P>;
+
+  readonly #store: RbacStorePorts;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+  readonly #ttl: number;
+  readonly #max: number;
+  readonly #signal: { generation: number };
+  readonly #entries = new Map<string, Map<string, CacheEntry>>();
+  readonly #inflight = new Map<string, Promise<CompiledPolicy>>();
+  #size = 0;
+  readonly #systemPolicy: CompiledPolicy;
+  readonly #noRolesPolicy: CompiledPolicy;
+
+  /** @internal use {@link createRbac} */
+  constructor(options: RbacOptions<P>) {
+    const opts = parseInput(
+      optionsSchema,
+      { ...options, store: undefined, catalog: undefined },
+      'rbac options',
+    );
+    this.#store = options.store;
+    this.catalog = options.catalog ?? (PermissionCatalog.builtin() as unknown as PermissionCatalog<P>);
+    this.#clock = options.clock ?? systemClock;
+    this.#ids = options.ids ?? createIdGenerator(this.#clock);
+    this.#ttl = opts.epochTtlMs;
+    this.#max = opts.maxCacheEntries;
+    let signal = SIGNALS.get(options.store);
+    if (!signal) {
+      signal = { generation: 0 };
+      SIGNALS.set(options.store, signal);
+    }
+    this.#signal = signal;
+    this.#systemPolicy = compilePolicy({ ...SYSTEM_POLICY_INPUT, tenantId: '*' }, this.catalog);
+    this.#noRolesPolicy = compilePolicy(
+      { ...SYSTEM_POLICY_INPUT, tenantId: '*', state: 'unsupported-actor', system: false },
+      this.catalog,
+    );
+  }
+
+  // ---- checks ------------------------------------------------------------------------------------------
+
+  /** True when the context's actor may do `action` on `subject` (a type, or an object tagged with `subject()`). */
+  can(ctx: ExecutionContext, action: string, subject: AnySubject, field?: string): Promise<boolean> {
+    try {
+      const cached = this.#cached(ctx);
+      if (cached !== undefined) return this.#check(cached, ctx, action, subject, field) ? ALLOWED : DENIED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#policy(ctx).then((p) => this.#check(p, ctx, action, subject, field));
+  }
+
+  /** Like {@link can}, but throws ForbiddenError carrying the action, subject and reason when denied. */
+  async require(ctx: ExecutionContext, action: string, subject: AnySubject, field?: string): Promise<void> {
+    (await this.permissions(ctx)).require(action, subject, field);
+  }
+
+  /** True when the actor holds at least one of the permissions (`workflow.read`, …). */
+  async hasAny(ctx: ExecutionContext, permissions: readonly P[]): Promise<boolean> {
+    if (!Array.isArray(permissions)) throw new ValidationError('permissions must be an array');
+    return (await this.permissions(ctx)).hasAny(permissions);
+  }
+
+  /** True when the actor holds every one of the permissions (and false for an empty list). */
+  async hasAll(ctx: ExecutionContext, permissions: readonly P[]): Promise<boolean> {
+    if (!Array.isArray(permissions)) throw new ValidationError('permissions must be an array');
+    return (await this.permissions(ctx)).hasAll(permissions);
+  }
+
+  /** True when the actor holds the permission (e.g. `workflow.read`). */
+  async has(ctx: ExecutionContext, permission: P): Promise<boolean> {
+    return (await this.permissions(ctx)).has(permission);
+  }
+
+  /** Fields of `subject` the actor may `action`; rules without `fields` grant every one of `allFields`. */
+  async permittedFields(
+    ctx: ExecutionContext,
+    action: string,
+    subject: AnySubject,
+    allFields: readonly string[],
+  ): Promise<string[]> {
+    return (await this.permissions(ctx)).permittedFields(action, subject, allFields);
+  }
+
+  /** Why the actor may or may not: the deciding rule, its role and the reason. */
+  async explain(
+    ctx: ExecutionContext,
+    action: string,
+    subject: AnySubject,
+    field?: string,
+  ): Promise<Decision> {
+    return (await this.permissions(ctx)).explain(action, subject, field);
+  }
+
+  /**
+   * The actor's permission set with synchronous checks, for many checks in one request (filtering a list).
+   * It is the cached set current now; take a new one per request (see {@link PermissionSet}).
+   */
+  async permissions(ctx: ExecutionContext): Promise<PermissionSet<P>> {
+    return new PermissionSet(await this.#policyOf(ctx), ctx, this.catalog, this.events, this.#clock);
+  }
+
+  /** A CASL ability with the actor's rules: a fresh copy each call, so changing it cannot touch the cache. */
+  async abilityFor(ctx: ExecutionContext): Promise<AxAbility> {
+    const policy = await this.#policyOf(ctx);
+    return createAxAbility(policy.rules);
+  }
+
+  /** The actor's rules packed with CASL's `packRules`, for a browser to `unpackRules`. */
+  async packedRulesFor(ctx: ExecutionContext): Promise<PackRule<AxRawRule>[]> {
+    const policy = await this.#policyOf(ctx);
+    return packRules(policy.rules as AxRawRule[]);
+  }
+
+  /** The rows of `subjectType` the actor may `action`: all, none, or those matching a condition tree. */
+  async accessibleBy(ctx: ExecutionContext, action: string, subjectType: string): Promise<AccessFilter> {
+    return (await this.permissions(ctx)).accessibleBy(action, subjectType);
+  }
+
+  /** Role names in effect for the actor in the context's tenant (after `extends`), and why it has none. */
+  async effectiveRoles(
+    ctx: ExecutionContext,
+  ): Promise<{ roles: readonly string[]; state: CompiledPolicy['state'] }> {
+    const policy = await this.#policyOf(ctx);
+    return { roles: policy.roles, state: policy.state };
+  }
+
+  /** Drops every cached permission set of every Rbac on this store (e.g. after a change made elsewhere). */
+  invalidate(): void {
+    this.#signal.generation++;
+    this.#entries.clear();
+    this.#size = 0;
+  }
+
+  // ---- administration (see admin.ts) -------------------------------------------------------------------
+
+  /** Creates a custom role in the context's tenant. Needs `role.write` and every permission it grants. */
+  createRole(ctx: ExecutionContext, input: admin.RoleInputArg): Promise<admin.RoleView> {
+    return admin.createRole(this.#deps(), ctx, input);
+  }
+  /** Changes a custom role. System roles are immutable. */
+  updateRole(ctx: ExecutionContext, name: string, patch: admin.RolePatchArg): Promise<admin.RoleView> {
+    return admin.updateRole(this.#deps(), ctx, name, patch);
+  }
+  /** Deletes a custom role and its assignments. Refused while another role extends it. */
+  deleteRole(ctx: ExecutionContext, name: string): Promise<void> {
+    return admin.deleteRole(this.#deps(), ctx, name);
+  }
+  /** A role visible in the context's tenant (system or the tenant's own). */
+  getRole(ctx: ExecutionContext, name: string): Promise<admin.RoleView> {
+    return admin.getRole(this.#deps(), ctx, name);
+  }
+  /** System roles, then the tenant's custom roles. */
+  listRoles(ctx: ExecutionContext): Promise<admin.RoleView[]> {
+    return admin.listRoles(this.#deps(), ctx);
+  }
+  /** Assigns a role in the context's tenant. Needs `role.assign` and every permission the role grants. */
+  assign(ctx: ExecutionContext, input: { userId: string; role: string }): Promise<boolean> {
+    return admin.assign(this.#deps(), ctx, input);
+  }
+  /** Revokes a role in the context's tenant. Needs `role.assign` and every permission the role grants. */
+  revoke(ctx: ExecutionContext, input: { userId: string; role: string }): Promise<boolean> {
+    return admin.revoke(this.#deps(), ctx, input);
+  }
+  /** Assignments in the context's tenant, optionally of one user. Needs `role.read`. */
+  listAssignments(ctx: ExecutionContext, filter: { userId?: string } = {}): Promise<admin.AssignmentView[]> {
+    return admin.listAssignments(this.#deps(), ctx, filter);
+  }
+  /** Creates a user and assigns it a role (default `viewer`) in the context's tenant, in one transaction. */
+  createUser(ctx: ExecutionContext, input: { email: string; role?: string }): Promise<admin.UserView> {
+    return admin.createUser(this.#deps(), ctx, input);
+  }
+  /** Suspends a user everywhere (super-admin or system only); their permissions end at once. */
+  suspendUser(ctx: ExecutionContext, userId: string): Promise<void> {
+    return admin.setUserStatus(this.#deps(), ctx, userId, 'suspended');
+  }
+  /** Lifts a suspension (super-admin or system only). */
+  activateUser(ctx: ExecutionContext, userId: string): Promise<void> {
+    return admin.setUserStatus(this.#deps(), ctx, userId, 'active');
+  }
+  /** Grants or clears the platform super-admin flag (super-admin or system only). */
+  setSuperAdmin(ctx: ExecutionContext, userId: string, superAdmin: boolean): Promise<void> {
+    return admin.setSuperAdmin(this.#deps(), ctx, userId, superAdmin);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------
+
+  #deps(): admin.AdminDeps {
+    return {
+      store: this.#store,
+      catalog: this.catalog,
+      clock: this.#clock,
+      ids: this.#ids,
+      events: this.events,
+      policyOf: (ctx) => this.#policyOf(ctx),
+      changed: () => this.invalidate(),
+    };
+  }
+
+  #check(
+    policy: CompiledPolicy,
+    ctx: ExecutionContext,
+    action: string,
+    subject: AnySubject,
+    field?: string,
+  ): boolean {
+    if (this.events.has('decision')) {
+      const decision = explainPolicy(policy, action, subject, field);
+      this.events.emit('decision', {
+        ...decision,
+        tenantId: ctx.tenantId,
+        actor: ctx.actor,
+        at: this.#clock.now(),
+      });
+      return decision.allowed;
+    }
+    return allows(policy, action, subject, field);
+  }
+
+  async #policyOf(ctx: ExecutionContext): Promise<CompiledPolicy> {
+    return this.#cached(ctx) ?? this.#policy(ctx);
+  }
+
+  // The hot path: two map lookups, a generation compare and a clock read.
+  #cached(ctx: ExecutionContext): CompiledPolicy | undefined {
+    if (!looksValid(ctx)) parseInput(executionContextSchema, ctx, 'execution context');
+    // Only users hold roles; answering other actors before the cache means an API key can never hit a cached
+    // user's entry that happens to share its id.
+    if (ctx.actor.type !== 'user')
+      return ctx.actor.type === 'system' ? this.#systemPolicy : this.#noRolesPolicy;
+    const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
+    if (entry && entry.generation === this.#signal.generation && this.#clock.now() < entry.validUntil) {
+      return entry.policy;
+    }
+    return undefined;
+  }
+
+  async #policy(ctx: ExecutionContext): Promise<CompiledPolicy> {
+    const generation = this.#signal.generation;
+    const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
+    if (entry && entry.generation === generation) {
+      // time-to-live passed: one cheap read tells whether anything changed anywhere
+      const epoch = await this.#store.rbac.epoch();
+      if (epoch === entry.epoch && this.#signal.generation === generation) {
+        entry.validUntil = this.#clock.now() + this.#ttl;
+        return entry.policy;
+      }
+    }
+    // Loads are shared only within one generation: a caller arriving after a write never joins a load that
+    // began before it.
+    const key = `${generation}\u0000${ctx.tenantId}\u0000${ctx.actor.id}`;
+    const running = this.#inflight.get(key);
+    if (running) return running;
+    const load = this.#load(ctx, generation).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, load);
+    return load;
+  }
+
+  async #load(ctx: ExecutionContext, generation: number): Promise<CompiledPolicy> {
+    const snap = await this.#store.rbac.loadPolicy(ctx.tenantId, ctx.actor.id);
+    const state = !snap.user
+      ? 'user-unknown'
+      : snap.user.status !== 'active'
+        ? 'user-suspended'
+        : !snap.tenant
+          ? 'tenant-unknown'
+          : snap.tenant.status !== 'active'
+            ? 'tenant-suspended'
+            : 'active';
+    const policy = compilePolicy(
+      {
+        tenantId: ctx.tenantId,
+        userId: ctx.actor.id,
+        state,
+        superAdmin: snap.superAdmin,
+        assigned: snap.assigned,
+        customRoles: new Map(snap.roles.filter((r) => r.tenantId === ctx.tenantId).map((r) => [r.name, r])),
+      },
+      this.catalog,
+    );
+    // A write in this process since the load began: the snapshot may predate it, so do not cache it.
+    if (this.#signal.generation === generation) this.#remember(ctx, policy, snap.epoch, generation);
+    return policy;
+  }
+
+  #remember(ctx: ExecutionContext, policy: CompiledPolicy, epoch: number, generation: number): void {
+    let users = this.#entries.get(ctx.tenantId);
+    if (!users) {
+      users = new Map();
+      this.#entries.set(ctx.tenantId, users);
+    }
+    if (!users.has(ctx.actor.id)) this.#size++;
+    users.set(ctx.actor.id, {
+      policy,
+      epoch,
+      generation,
+      validUntil: this.#clock.now() + this.#ttl,
+    });
+    if (this.#size > this.#max) {
+      // evict the oldest tenant's oldest entry (Maps iterate in insertion order)
+      const [tenantId, oldest] = this.#entries.entries().next().value as [string, Map<string, CacheEntry>];
+      const first = oldest.keys().next().value as string;
+      oldest.delete(first);
+      if (oldest.size === 0) this.#entries.delete(tenantId);
+      this.#size--;
+    }
+  }
+}
+
+/** Creates the Rbac service on a store. */
+export function createRbac<P extends string = BuiltinPermission>(options: RbacOptions<P>): Rbac<P> {
+  return new Rbac(options);
+}

@@ -1,0 +1,224 @@
+import { ConflictError, CryptoError, NotFoundError, ValidationError } from '@ax/core';
+import { describe, expect, it } from 'vitest';
+import type { SecretEvent } from '../src/index.js';
+import { withSecrets } from './helpers.js';
+
+describe('SecretsManager', () => {
+  it('sets and gets a value, bumping versions, and reads any kept version', () =>
+    withSecrets(async ({ secrets, scopeA }) => {
+      expect(await secrets.set(scopeA, 'stripe/api-key', 'sk_live_1')).toEqual({ version: 1, created: true });
+      expect(await secrets.set(scopeA, 'stripe/api-key', 'sk_live_2')).toEqual({
+        version: 2,
+        created: false,
+      });
+      expect(await secrets.get(scopeA, 'stripe/api-key')).toBe('sk_live_2');
+      expect(await secrets.get(scopeA, 'stripe/api-key', { version: 1 })).toBe('sk_live_1');
+      const bytes = new Uint8Array([0, 255, 1]);
+      await secrets.set(scopeA, 'bin', bytes);
+      expect([...(await secrets.getBytes(scopeA, 'bin'))]).toEqual([0, 255, 1]);
+      expect(await secrets.has(scopeA, 'stripe/api-key')).toBe(true);
+      expect(await secrets.has(scopeA, 'nope')).toBe(false);
+      await expect(secrets.get(scopeA, 'nope')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(secrets.get(scopeA, 'stripe/api-key', { version: 3 })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    }));
+
+  it('keeps 10 versions by default, like KV v2', () =>
+    withSecrets(async ({ secrets, scopeA }) => {
+      for (let i = 1; i <= 13; i++) await secrets.set(scopeA, 'k', `v${i}`);
+      const versions = await secrets.versions(scopeA, 'k');
+      expect(versions.map((v) => v.version)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      expect(versions.filter((v) => v.current).map((v) => v.version)).toEqual([13]);
+      expect(versions[0]).toMatchObject({ keyVersion: 1, createdBy: 'user:usr_alice' });
+      expect(versions[0]).not.toHaveProperty('ciphertext');
+      expect(await secrets.get(scopeA, 'k', { version: 4 })).toBe('v4');
+      await expect(secrets.get(scopeA, 'k', { version: 3 })).rejects.toBeInstanceOf(NotFoundError);
+    }));
+
+  it('honours a configured number of versions', () =>
+    withSecrets(async ({ secrets, scopeA }) => {
+      for (let i = 1; i <= 5; i++) await secrets.set(scopeA, 'k', `v${i}`);
+      expect((await secrets.versions(scopeA, 'k')).map((v) => v.version)).toEqual([4, 5]);
+    }, 2));
+
+  it('check-and-set: writes only at the expected version', () =>
+    withSecrets(async ({ secrets, scopeA }) => {
+      await expect(secrets.set(scopeA, 'k', 'x', { cas: 1 })).rejects.toBeInstanceOf(ConflictError);
+      expect((await secrets.set(scopeA, 'k', 'one', { cas: 0 })).version).toBe(1);
+      await expect(secrets.set(scopeA, 'k', 'again', { cas: 0 })).rejects.toBeInstanceOf(ConflictError);
+      expect((await secrets.set(scopeA, 'k', 'two', { cas: 1 })).version).toBe(2);
+      await expect(secrets.set(scopeA, 'k', 'stale', { cas: 1 })).rejects.toBeInstanceOf(ConflictError);
+      expect(await secrets.get(scopeA, 'k')).toBe('two');
+      await expect(secrets.delete(scopeA, 'k', { cas: 1 })).rejects.toBeInstanceOf(ConflictError);
+      expect(await secrets.delete(scopeA, 'k', { cas: 2 })).toBe(true);
+    }));
+
+  it('concurrent writers without cas all land as distinct versions; with cas exactly one wins', () =>
+    withSecrets(async ({ secrets, scopeA }) => {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => secrets.set(scopeA, 'k', `w${i}`)),
+      );
+      expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const cas = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => secrets.set(scopeA, 'k', `c${i}`, { cas: 8 })),
+      );
+      expect(cas.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of cas) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
+    }));
+
+  it('lists metadata only, by prefix and page', () =>
+    withSecrets(async ({ secrets, scopeA, scopeB }) => {
+      for (const k of ['db/password', 'db/user', 'stripe/key']) await secrets.set(scopeA, k, `value-of-${k}`);
+      await secrets.set(scopeB, 'db/other', 'b');
+      const all = await secrets.list(scopeA);
+      expect(all.map((m) => m.key)).toEqual(['db/password', 'db/user', 'stripe/key']);
+      expect(JSON.stringify(all)).not.toContain('value-of');
+      expect(Object.keys(all[0]!).sort()).toEqual([
+        'createdAt',
+        'createdBy',
+        'currentVersion',
+        'key',
+        'updatedAt',
+        'updatedBy',
+      ]);
+      expect((await secrets.list(scopeA, { prefix: 'db/' })).map((m) => m.key)).toEqual([
+        'db/password',
+        'db/user',
+      ]);
+      expect((await secrets.list(scopeA, { afterKey: 'db/user', limit: 5 })).map((m) => m.key)).toEqual([
+        'stripe/key',
+      ]);
+    }));
+
+  it('getMany returns present keys only', () =>
+    withSecrets(async ({ secrets, scopeA, scopeB }) => {
+      await secrets.set(scopeA, 'a', '1');
+      await secrets.set(scopeA, 'b', '2');
+      await secrets.set(scopeB, 'c', '3');
+      expect(Object.fromEntries(await secrets.getMany(scopeA, ['a', 'b', 'c', 'missing']))).toEqual({
+        a: '1',
+        b: '2',
+      });
+    }));
+
+  it('rotate writes a new random value to an existing secret only', () =>
+    withSecrets(async ({ secrets, scopeA }) => {
+      await expect(secrets.rotate(scopeA, 'webhook')).rejects.toBeInstanceOf(NotFoundError);
+      await secrets.set(scopeA, 'webhook', 'initial');
+      expect(await secrets.rotate(scopeA, 'webhook')).toEqual({ version: 2 });
+      const fresh = await secrets.get(scopeA, 'webhook');
+      expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      await secrets.rotate(scopeA, 'webhook', { value: 'explicit', cas: 2 });
+      expect(await secrets.get(scopeA, 'webhook')).toBe('explicit');
+    }));
+
+  it("keeps tenants apart: B neither sees nor reads A's secret of the same name", () =>
+    withSecrets(async ({ secrets, scopeA, scopeB }) => {
+      await secrets.set(scopeA, 'shared', 'for-a');
+      await expect(secrets.get(scopeB, 'shared')).rejects.toBeInstanceOf(NotFoundError);
+      expect(await secrets.has(scopeB, 'shared')).toBe(false);
+      expect(await secrets.delete(scopeB, 'shared')).toBe(false);
+      await secrets.set(scopeB, 'shared', 'for-b');
+      expect(await secrets.get(scopeA, 'shared')).toBe('for-a');
+      expect(await secrets.get(scopeB, 'shared')).toBe('for-b');
+    }));
+
+  it('validates every input with paths', () =>
+    withSecrets(async ({ secrets, scopeA }) => {
+      await expect(secrets.set(scopeA, '../etc', 'x')).rejects.toBeInstanceOf(ValidationError);
+      await expect(secrets.set(scopeA, 'k', 'x'.repeat(70_000))).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        secrets.get({ tenantId: '', actor: { type: 'user', id: 'u' } }, 'k'),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(secrets.get(scopeA, undefined as unknown as string)).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(secrets.set(scopeA, 'k', 'x', { cas: -1 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(secrets.get(scopeA, 'k', { version: 0 })).rejects.toBeInstanceOf(ValidationError);
+    }));
+
+  it('emits typed events with tenant, key, version and actor, and never a value', () =>
+    withSecrets(async ({ secrets, scopeA, a }) => {
+      const seen: SecretEvent[] = [];
+      const off = secrets.events.on('*', (e) => seen.push(e));
+      await secrets.set({ ...scopeA, requestId: 'req_1' }, 'k', 'marker-value-1');
+      await secrets.set(scopeA, 'k', 'marker-value-2');
+      await secrets.get(scopeA, 'k');
+      await secrets.delete(scopeA, 'k');
+      off();
+      await secrets.set(scopeA, 'k', 'after-unsubscribe');
+      expect(seen.map((e) => [e.type, e.version])).toEqual([
+        ['created', 1],
+        ['updated', 2],
+        ['accessed', 2],
+        ['deleted', 2],
+      ]);
+      expect(seen[0]).toEqual({
+        type: 'created',
+        tenantId: a.id,
+        key: 'k',
+        version: 1,
+        actor: { type: 'user', id: 'usr_alice' },
+        at: expect.any(Number),
+        requestId: 'req_1',
+      });
+      expect(JSON.stringify(seen)).not.toMatch(/marker-value|ax:v1/);
+    }));
+
+  it('a throwing listener does not undo or fail the write', () =>
+    withSecrets(async ({ store, keyring, scopeA }) => {
+      const { SecretsManager } = await import('../src/index.js');
+      const errors: unknown[] = [];
+      const m = new SecretsManager({ store, keyring, onListenerError: (err) => errors.push(err) });
+      m.events.on('created', () => {
+        throw new Error('listener broke');
+      });
+      expect((await m.set(scopeA, 'k', 'v')).version).toBe(1);
+      expect(await m.get(scopeA, 'k')).toBe('v');
+      expect(errors).toHaveLength(1);
+    }));
+
+  it('writes inside a caller transaction commit or roll back with it', () =>
+    withSecrets(async ({ store, secrets, scopeA }) => {
+      await expect(
+        store.transaction(async (tx) => {
+          await secrets.set(scopeA, 'k', 'v', { tx });
+          throw new Error('rollback');
+        }),
+      ).rejects.toThrow('rollback');
+      expect(await secrets.has(scopeA, 'k')).toBe(false);
+      await store.transaction((tx) => secrets.set(scopeA, 'k', 'v', { tx }));
+      expect(await secrets.get(scopeA, 'k')).toBe('v');
+    }));
+
+  it('writes inside transactions keep working when the keyring must reserve a new block mid-transaction', () =>
+    withSecrets(async ({ store, scopeA }) => {
+      const { Keyring } = await import('@ax/crypto');
+      const { SecretsManager } = await import('../src/index.js');
+      const { TEST_MASTER_KEY } = await import('./helpers.js');
+      const keyring = await Keyring.open({
+        store: store.keyring,
+        masterKey: TEST_MASTER_KEY,
+        env: {},
+        reserveBlockSize: 3,
+      });
+      const m = new SecretsManager({ store, keyring });
+      for (let i = 0; i < 20; i++) {
+        await store.transaction(async (tx) => {
+          await m.set(scopeA, `k${i % 4}`, `v${i}`, { tx });
+          await m.set(scopeA, `other${i % 4}`, `w${i}`, { tx });
+        });
+      }
+      expect(await m.get(scopeA, 'k3')).toBe('v19');
+      expect((await keyring.status()).versions[0]!.encryptions).toBeGreaterThanOrEqual(40);
+    }));
+
+  it('a wrong master key cannot read anything (CryptoError at open, never wrong plaintext)', () =>
+    withSecrets(async ({ store }) => {
+      const { Keyring } = await import('@ax/crypto');
+      await expect(
+        Keyring.open({ store: store.keyring, masterKey: `hex:${'0123456789abcdef'.repeat(4)}`, env: {} }),
+      ).rejects.toBeInstanceOf(CryptoError);
+    }));
+});

@@ -1,0 +1,49 @@
+import type { SecretVersionRecord } from '@ax/core';
+import type { SecretProbe, StoreFixture } from '@ax/store-testkit';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { SqliteStore } from '../src/index.js';
+import { sqliteFixture } from './probes.js';
+
+interface Row {
+  tenant_id: string;
+  key: string;
+  version: number;
+  ciphertext: string;
+  key_version: number;
+  created_at: number;
+  created_by: string;
+}
+
+/** Raw secret reads with hand-written SQL on the probe's own connection. */
+export function sqliteSecretProbe(raw: BetterSqlite3.Database): SecretProbe {
+  return {
+    async secretVersionRows(tenantId, key) {
+      const rows = raw
+        .prepare('SELECT * FROM secret_versions WHERE tenant_id = ? AND key = ? ORDER BY version')
+        .all(tenantId, key) as Row[];
+      return rows.map(
+        (r): SecretVersionRecord => ({
+          tenantId: r.tenant_id,
+          key: r.key,
+          version: r.version,
+          ciphertext: r.ciphertext,
+          keyVersion: r.key_version,
+          createdAt: r.created_at,
+          createdBy: r.created_by,
+        }),
+      );
+    },
+    async secretCurrentVersion(tenantId, key) {
+      const r = raw
+        .prepare('SELECT current_version FROM secrets WHERE tenant_id = ? AND key = ?')
+        .get(tenantId, key) as { current_version: number } | undefined;
+      return r ? r.current_version : null;
+    },
+  };
+}
+
+/** A fresh store with the secret probe. */
+export async function sqliteSecretFixture(): Promise<StoreFixture<SecretProbe> & { store: SqliteStore }> {
+  const f = await sqliteFixture();
+  return { store: f.store, probe: sqliteSecretProbe(f.probe.raw), cleanup: f.cleanup };
+}
