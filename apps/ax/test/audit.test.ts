@@ -120,6 +120,55 @@ describe('ax audit', () => {
     expect(json(cwd, ['audit', 'verify', '--tenant', 'acme']).body).toMatchObject({ ok: true, count: 2 });
   });
 
+  it('records secret writes and reads (never the value), rbac changes, and denied decisions', () => {
+    const cwd = setup();
+    const MARKER = 'value-marker-9c1d7e';
+    expect(ax(['secret', 'set', 'db-url'], { cwd, env, input: MARKER }).code).toBe(0);
+    expect(run(cwd, ['secret', 'get', 'db-url']).stdout).toContain(MARKER);
+    expect(run(cwd, ['security', 'user', 'create', 'bob@example.test', '--tenant', 'default']).code).toBe(0);
+    expect(
+      run(cwd, ['security', 'user', 'assign', 'bob@example.test', 'developer', '--tenant', 'default']).code,
+    ).toBe(0);
+    // bob is a viewer: assigning roles is denied, and the denial is recorded with him as actor
+    const denied = run(cwd, [
+      'security',
+      'user',
+      'assign',
+      'bob@example.test',
+      'admin',
+      '--tenant',
+      'default',
+      '--as',
+      'bob@example.test',
+    ]);
+    expect(denied.code).not.toBe(0);
+    const events = json(cwd, ['audit', 'query', '--tenant', 'default', '--limit', '100']).body.events as {
+      action: string;
+      outcome: string;
+      resource: string | null;
+      actor: { id: string };
+    }[];
+    const actions = events.map((e) => e.action);
+    for (const a of [
+      'secret.create',
+      'secret.read',
+      'user.create',
+      'role.assign',
+      'policy.denied',
+      'command.run',
+    ]) {
+      expect(actions).toContain(a);
+    }
+    expect(events.find((e) => e.action === 'secret.read')?.resource).toBe('db-url');
+    expect(events.find((e) => e.action === 'role.assign')?.resource).toMatch(/^usr_/);
+    const deny = events.find((e) => e.action === 'policy.denied');
+    expect(deny?.outcome).toBe('denied');
+    expect(deny?.actor.id).toMatch(/^usr_/);
+    expect(events.find((e) => e.action === 'command.run')).toMatchObject({ outcome: 'denied' });
+    expect(JSON.stringify(events)).not.toContain(MARKER);
+    expect(json(cwd, ['audit', 'verify', '--tenant', 'default']).body).toMatchObject({ ok: true });
+  });
+
   it('records the --as user as the actor of audit commands', () => {
     const cwd = setup();
     run(cwd, ['audit', 'verify', '--tenant', 'default', '--as', 'usr_auditor']);

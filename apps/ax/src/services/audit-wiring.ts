@@ -1,9 +1,17 @@
 import type { AuditEventInput, AuditLog } from '@ax/audit';
 import type { Actor, StorePorts } from '@ax/core';
+import type { ChangeEvent, RbacEvents, TypedEmitter as RbacTypedEmitter } from '@ax/rbac';
+import type { SecretEvent, SecretEvents } from '@ax/secrets';
 import type { EventContext, TenancyEmitter, TenancyEvents } from '@ax/tenancy';
+
+type RbacEmitter = RbacTypedEmitter<RbacEvents>;
 
 /** Actions the wiring records beyond the built-in catalog; registered with the app's AuditLog. */
 export const APP_AUDIT_ACTIONS: readonly string[] = [
+  'secret.update',
+  'user.activate',
+  'superadmin.grant',
+  'superadmin.revoke',
   'tenant.plan.change',
   'quota.threshold',
   'quota.period.close',
@@ -97,6 +105,124 @@ export function wireTenancyAudit<P extends StorePorts>(
       else await audit.append(ctx, m.event);
     }),
   );
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+// Audit writes started by synchronous listeners (secret reads, denied decisions): awaited before a command
+// closes its store.
+const pending = new Set<Promise<unknown>>();
+
+/** Tracks an audit write started outside an awaited path (sync event listeners). */
+export function trackAudit(p: Promise<unknown>): void {
+  const tracked: Promise<unknown> = p.finally(() => pending.delete(tracked));
+  pending.add(tracked);
+  tracked.catch(() => undefined); // reported by flushAudit
+}
+
+/** Waits for every tracked audit write; rejects with the first failure. */
+export async function flushAudit(): Promise<void> {
+  while (pending.size > 0) await Promise.all([...pending]);
+}
+
+const SECRET_ACTIONS: Record<SecretEvent['type'], string> = {
+  created: 'secret.create',
+  updated: 'secret.update',
+  accessed: 'secret.read',
+  deleted: 'secret.delete',
+};
+
+/**
+ * Records secret events (create, update, read, delete) with the key and version, never the value. The
+ * secrets emitter is synchronous, so writes are tracked and flushed before the command ends.
+ */
+export function wireSecretsAudit(events: SecretEvents, audit: () => Promise<AuditLog>): () => void {
+  return events.on('*', (e) => {
+    trackAudit(
+      audit().then((log) =>
+        log.append(
+          { tenantId: e.tenantId, actor: e.actor, requestId: e.requestId },
+          {
+            action: SECRET_ACTIONS[e.type],
+            resource: e.key,
+            resourceType: 'secret',
+            metadata: { version: e.version, at: e.at },
+          },
+        ),
+      ),
+    );
+  });
+}
+
+const RBAC_ACTIONS: Record<ChangeEvent['type'], string> = {
+  'role.created': 'role.create',
+  'role.updated': 'role.update',
+  'role.deleted': 'role.delete',
+  'role.assigned': 'role.assign',
+  'role.revoked': 'role.unassign',
+  'user.created': 'user.create',
+  'user.suspended': 'user.suspend',
+  'user.activated': 'user.activate',
+  'superadmin.granted': 'superadmin.grant',
+  'superadmin.revoked': 'superadmin.revoke',
+};
+
+/** Chain that platform-level changes (no tenant: user status, super-admin) are recorded in. */
+export const PLATFORM_AUDIT_TENANT = 'platform';
+
+/**
+ * Records rbac changes inside their transaction (both commit or neither) and, unless `denied: false`,
+ * denied decisions as `policy.denied` (tracked writes: decisions are emitted synchronously).
+ */
+export function wireRbacAudit(
+  events: RbacEmitter,
+  audit: () => Promise<AuditLog>,
+  opts: { denied?: boolean } = {},
+): () => void {
+  const offs = [
+    events.on('change', async (e) => {
+      const log = await audit();
+      const ctx = { tenantId: e.tenantId ?? PLATFORM_AUDIT_TENANT, actor: e.actor };
+      const event: AuditEventInput = {
+        action: RBAC_ACTIONS[e.type],
+        // assignments and user changes concern a user (the role goes in metadata); role changes a role
+        resource: e.target.userId ?? e.target.role ?? null,
+        resourceType: e.target.userId ? 'user' : 'role',
+        metadata: { ...e.target, at: e.at },
+      };
+      if (e.tx.audit) await log.record({ audit: e.tx.audit }, ctx, event);
+      else await log.append(ctx, event);
+    }),
+  ];
+  if (opts.denied !== false) {
+    offs.push(
+      events.on('decision', (d) => {
+        if (d.allowed) return;
+        trackAudit(
+          audit().then((log) =>
+            log.append(
+              { tenantId: d.tenantId, actor: d.actor },
+              {
+                action: 'policy.denied',
+                outcome: 'denied',
+                resource: d.subject,
+                resourceType: 'permission',
+                reason: d.reason,
+                metadata: {
+                  action: d.action,
+                  subject: d.subject,
+                  field: d.field,
+                  role: d.role,
+                  source: d.source,
+                },
+              },
+            ),
+          ),
+        );
+      }),
+    );
+  }
   return () => {
     for (const off of offs) off();
   };

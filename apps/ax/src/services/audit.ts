@@ -2,8 +2,9 @@ import { AuditLog } from '@ax/audit';
 import { toAxError } from '@ax/core';
 import { Keyring } from '@ax/crypto';
 import type { Command } from 'commander';
+import type { SqliteStore } from '@ax/store-sqlite';
 import type { CommandContext } from '../context.js';
-import { APP_AUDIT_ACTIONS } from './audit-wiring.js';
+import { APP_AUDIT_ACTIONS, flushAudit } from './audit-wiring.js';
 import { ExitWith } from '../exit-codes.js';
 
 /** The MAC purpose audit signatures use in the keyring: one key per purpose and version. */
@@ -14,28 +15,42 @@ export const AUDIT_MAC_PURPOSE = 'audit.chain';
  * AX_MASTER_KEY), and its `audit.chain` MAC signer; one per command run. Keyring warnings (dev key) go to
  * stderr unless `quiet` (commands that only record events).
  */
-export function auditService(ctx: CommandContext, opts: { quiet?: boolean } = {}): Promise<AuditLog> {
-  let log = opened.get(ctx);
-  if (!log) {
-    log = openAudit(ctx, opts.quiet === true);
-    opened.set(ctx, log);
-  }
-  return log;
-}
-
-// One audit log (and one keyring open) per command run.
-const opened = new WeakMap<CommandContext, Promise<AuditLog>>();
-
-async function openAudit(ctx: CommandContext, quiet: boolean): Promise<AuditLog> {
+export async function auditService(ctx: CommandContext, opts: { quiet?: boolean } = {}): Promise<AuditLog> {
   const store = await ctx.store();
-  const keyring = await Keyring.open({
-    store: store.keyring,
+  return auditForStore(store, {
     env: { ...ctx.env.env },
     // `ax audit …` shows the keyring's warnings (e.g. the insecure dev key); commands that only record
     // events (tenant changes, --as runs) do not repeat them on every run.
-    onWarning: quiet ? () => undefined : (m) => ctx.out.warn(m),
+    onWarning: opts.quiet ? undefined : (m) => ctx.out.warn(m),
   });
-  return new AuditLog({ store, signer: keyring.macSigner(AUDIT_MAC_PURPOSE), actions: APP_AUDIT_ACTIONS });
+}
+
+// One audit log (one keyring open) per store, whoever asks first.
+const byStore = new WeakMap<SqliteStore, Promise<AuditLog>>();
+
+/** The audit log on a store (memoised), for wiring where no command context is at hand. */
+export function auditForStore(
+  store: SqliteStore,
+  opts: { env: Record<string, string | undefined>; onWarning?: (m: string) => void },
+): Promise<AuditLog> {
+  let log = byStore.get(store);
+  if (!log) {
+    log = (async () => {
+      const keyring = await Keyring.open({
+        store: store.keyring,
+        env: opts.env,
+        reserveBlockSize: 1, // the audit log only signs; it never encrypts
+        onWarning: opts.onWarning ?? (() => undefined),
+      });
+      return new AuditLog({
+        store,
+        signer: keyring.macSigner(AUDIT_MAC_PURPOSE),
+        actions: APP_AUDIT_ACTIONS,
+      });
+    })();
+    byStore.set(store, log);
+  }
+  return log;
 }
 
 /**
@@ -45,6 +60,11 @@ async function openAudit(ctx: CommandContext, quiet: boolean): Promise<AuditLog>
  * a failure to record is reported on stderr and does not change the command's exit code.
  */
 export async function auditAsCommand(ctx: CommandContext, cmd: Command, failure: unknown): Promise<void> {
+  try {
+    await flushAudit();
+  } catch (err) {
+    ctx.out.warn(`an audit event could not be written: ${toAxError(err).message}`);
+  }
   if (!ctx.opts.as) return;
   const tenantOpt = (cmd.opts() as { tenant?: unknown }).tenant;
   if (typeof tenantOpt !== 'string') return;
@@ -55,7 +75,7 @@ export async function auditAsCommand(ctx: CommandContext, cmd: Command, failure:
     const names: string[] = [];
     for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
     await log.append(
-      { tenantId: tenant.id, actor: ctx.actor },
+      { tenantId: tenant.id, actor: await ctx.principal().catch(() => ctx.actor) },
       {
         action: 'command.run',
         outcome: code === null ? 'success' : code === 'FORBIDDEN' ? 'denied' : 'failure',
