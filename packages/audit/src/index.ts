@@ -15,6 +15,14 @@ export {
   type VerifyResult,
 } from './audit-log.js';
 export {
+  allPublishers,
+  type CheckpointPublisher,
+  type CheckpointScheduleOptions,
+  fileCheckpointPublisher,
+  scheduleCheckpoints,
+  streamCheckpointPublisher,
+} from './checkpoints.js';
+export {
   type CanonicalFields,
   canonicalEvent,
   canonicalJson,

@@ -145,3 +145,47 @@ describe('compliance report', () => {
     expect(md).toContain('| backup.restore |');
   });
 });
+
+describe('checkpoint publishing and scheduling', () => {
+  it('publishes to a file, and a schedule checkpoints tenants whose head moved', async () => {
+    const { fileCheckpointPublisher, scheduleCheckpoints } = await import('../src/index.js');
+    const { join } = await import('node:path');
+    const { readFileSync } = await import('node:fs');
+    const published: PublishedCheckpoint[] = [];
+    const dir = (await import('./helpers.js')).tempDir();
+    try {
+      const file = join(dir.dir, 'checkpoints.jsonl');
+      const toFile = fileCheckpointPublisher(file);
+      f = await fixture({
+        publishCheckpoint: async (cp) => {
+          published.push(cp);
+          await toFile(cp);
+        },
+      });
+      await seedDays(1, 3);
+      const schedule = scheduleCheckpoints(f.log, { everyMs: 20, tenants: async () => [T1, T2] });
+      const until = async (seen: () => boolean) => {
+        for (let i = 0; i < 1000 && !seen(); i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      await until(() => published.length >= 2);
+      await f.log.append(ctxFor(), { action: 'user.login' });
+      await until(() => published.some((p) => p.tenantId === T1 && p.seq === 4));
+      await new Promise((r) => setTimeout(r, 100)); // more rounds: heads stand still, nothing new
+      await schedule.stop();
+      // T1 at seq 3, then at seq 4; T2 once at seq 0; no repeats while heads stand still
+      expect(published.map((p) => `${p.tenantId === T1 ? 'T1' : 'T2'}:${p.seq}`).sort()).toEqual([
+        'T1:3',
+        'T1:4',
+        'T2:0',
+      ]);
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines).toEqual(published);
+      for (const cp of lines) expect(f.log.verifyCheckpoint(cp)).toBe(true);
+    } finally {
+      dir.remove();
+    }
+  });
+});
