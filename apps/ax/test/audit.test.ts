@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ax, tempDir } from './helpers.js';
+import { ax, axSpawn, tempDir } from './helpers.js';
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {
@@ -196,5 +197,35 @@ describe('ax audit', () => {
       '1',
     ]);
     expect(failed.body.events[0]).toMatchObject({ outcome: 'failure', reason: 'VALIDATION' });
+  });
+
+  it('ax serve --checkpoint-every signs checkpoints per tenant into --checkpoint-out, and stops cleanly', async () => {
+    const cwd = setup();
+    run(cwd, ['audit', 'verify', '--tenant', 'default']);
+    const srv = axSpawn(
+      ['serve', '--port', '0', '--checkpoint-every', '0.002', '--checkpoint-out', 'cps.jsonl'],
+      {
+        cwd,
+        env,
+      },
+    );
+    try {
+      const file = join(cwd, 'cps.jsonl');
+      for (let i = 0; i < 500 && !(existsSync(file) && readFileSync(file, 'utf8').includes('\n')); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const first = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!);
+      expect(first).toMatchObject({ seq: 2 }); // tenant.create + audit.verify
+      writeFileSync(join(cwd, 'cp.json'), JSON.stringify(first));
+      expect(
+        json(cwd, ['audit', 'verify', '--tenant', 'default', '--checkpoint', 'cp.json']).body,
+      ).toMatchObject({
+        ok: true,
+      });
+    } finally {
+      srv.kill('SIGTERM');
+      const [code] = await once(srv, 'exit');
+      expect(code).toBe(0);
+    }
   });
 });

@@ -31,6 +31,8 @@ export interface CheckpointScheduleOptions {
   everyMs: number;
   /** The tenants to checkpoint each round (e.g. every active tenant). */
   tenants: () => Promise<readonly string[]>;
+  /** Also publishes each checkpoint here (besides the log's own `publishCheckpoint`). */
+  publish?: CheckpointPublisher;
   /** Told about a failed checkpoint; the schedule keeps going. */
   onError?: (err: unknown, tenantId: string) => void;
 }
@@ -53,6 +55,7 @@ export function scheduleCheckpoints(
         if (last.get(tenantId) === head.seq) continue;
         const cp = await log.checkpoint(tenantId);
         last.set(tenantId, cp.seq);
+        await options.publish?.(cp);
       } catch (err) {
         options.onError?.(err, tenantId);
       }
