@@ -39,7 +39,15 @@ function write(v: unknown, seen: Set<object>, path: string): string {
   seen.add(obj);
   try {
     if (Array.isArray(obj)) {
-      return `[${obj.map((x, i) => (x === undefined ? 'null' : write(x, seen, `${path}.${i}`))).join(',')}]`;
+      // An index loop, not map(): map skips holes, which would write `[,1]` (not JSON). Holes and
+      // undefined elements are written as null, as JSON.stringify does.
+      let s = '[';
+      for (let i = 0; i < obj.length; i++) {
+        if (i > 0) s += ',';
+        const x: unknown = obj[i];
+        s += x === undefined ? 'null' : write(x, seen, `${path}.${i}`);
+      }
+      return `${s}]`;
     }
     const rec = obj as Record<string, unknown>;
     const parts: string[] = [];

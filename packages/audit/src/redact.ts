@@ -50,7 +50,7 @@ const MAX_DEPTH = 12;
 export function redact(value: unknown, patterns: readonly RegExp[], depth = 0): unknown {
   if (value instanceof SecretValue) return REDACTED;
   if (depth > MAX_DEPTH) return '[TRUNCATED]';
-  if (Array.isArray(value)) return value.map((v) => redact(v, patterns, depth + 1));
+  if (Array.isArray(value)) return Array.from(value, (v) => redact(v, patterns, depth + 1)); // holes → undefined
   if (value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
