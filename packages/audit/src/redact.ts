@@ -55,7 +55,14 @@ export function redact(value: unknown, patterns: readonly RegExp[], depth = 0): 
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = patterns.some((p) => p.test(k)) ? REDACTED : redact(v, patterns, depth + 1);
+      // defineProperty, not `out[k] =`: a "__proto__" key (JSON.parse makes it an own key) would set the
+      // prototype instead, and the member would silently vanish from the record.
+      Object.defineProperty(out, k, {
+        value: patterns.some((p) => p.test(k)) ? REDACTED : redact(v, patterns, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

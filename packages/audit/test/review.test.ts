@@ -23,3 +23,18 @@ describe('review: canonical JSON and redaction edge cases', () => {
     }
   });
 });
+
+describe('review: a "__proto__" metadata key', () => {
+  it('is recorded (and redacted inside) rather than silently dropped', async () => {
+    const f = await fixture();
+    try {
+      const metadata = JSON.parse('{"__proto__":{"password":"hunter2","note":"kept"},"b":1}');
+      await f.log.append(ctxFor(), { action: 'user.login', metadata });
+      const [row] = await f.store.audit.readRange(T1, { fromSeq: 1, limit: 1 });
+      expect(row!.metadata).toBe('{"__proto__":{"note":"kept","password":"[REDACTED]"},"b":1}');
+      expect((await f.log.verify(T1)).ok).toBe(true);
+    } finally {
+      await f.cleanup();
+    }
+  });
+});
