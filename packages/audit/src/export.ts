@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { type AuditRow, type ExecutionContext, type MacSigner, parseInput } from '@ax/core';
+import { type AuditRow, type ExecutionContext, IntegrityError, type MacSigner, parseInput } from '@ax/core';
 import { z } from 'zod';
 import type { AuditLog } from './audit-log.js';
 import { canonicalEvent, canonicalJson } from './canonical.js';
-import { chainHash, checkpointPayload, hex } from './chain.js';
+import { bytesEqual, chainHash, checkpointPayload, hex } from './chain.js';
 import { csvField } from './csv.js';
 import { type PublishedCheckpoint, publishedCheckpointSchema, tenantIdSchema } from './schemas.js';
 
@@ -100,6 +100,12 @@ export function csvLine(r: AuditRow): string {
   ].join(',')}\n`;
 }
 
+function gap(tenantId: string, seq: number): IntegrityError {
+  return new IntegrityError(`refusing to export: the chain is broken or cut at seq ${seq} (run verify)`, {
+    details: { tenantId, seq },
+  });
+}
+
 /** Options for {@link exportAudit}. */
 export interface ExportOptions {
   format: ExportFormat;
@@ -119,7 +125,9 @@ const optionsSchema = z.object({
 
 /**
  * Streams a tenant's events to `out` as JSONL or CSV (constant memory: one page at a time, honouring
- * back-pressure), and returns the signed manifest. The caller ends `out`.
+ * back-pressure), and returns the signed manifest. The caller ends `out`. Throws IntegrityError (and signs
+ * nothing) when a seq in the range is missing, a row does not link to the one before it, or rows below the
+ * head are gone: the manifest's checkpoint must never vouch for a cut chain.
  */
 export async function exportAudit(
   log: AuditLog,
@@ -156,6 +164,11 @@ export async function exportAudit(
   for await (const page of log.pages(tenantId, { from: fromSeq, to: toSeq, pageSize: 64 })) {
     let buf = '';
     for (const r of page) {
+      // The manifest signs a checkpoint at its last event: never sign over a gap, a broken link or a cut
+      // tail (rows missing below the head), which would turn a truncation into a signed statement.
+      if (r.seq !== fromSeq + count || !bytesEqual(r.prevHash, lastHash ?? firstPrevHash)) {
+        throw gap(tenantId, fromSeq + count);
+      }
       if (firstHash === null) firstHash = hex(r.hash);
       lastHash = r.hash;
       buf += line(r);
@@ -164,6 +177,7 @@ export async function exportAudit(
     await emit(buf);
     options.onProgress?.(count, total);
   }
+  if (count !== total) throw gap(tenantId, fromSeq + count);
   options.onProgress?.(count, total);
   const signer = log.signer;
   let checkpoint: PublishedCheckpoint | null = null;

@@ -1,5 +1,7 @@
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../src/index.js';
+import { canonicalJson, exportAuditToFile, verifyExport } from '../src/index.js';
 import { ctxFor, fixture, T1 } from './helpers.js';
 
 describe('review: canonical JSON and redaction edge cases', () => {
@@ -37,4 +39,31 @@ describe('review: a "__proto__" metadata key', () => {
       await f.cleanup();
     }
   });
+});
+
+describe('review: export never signs a checkpoint over a range the head says is incomplete', () => {
+  for (const [name, cut] of [
+    ['the tail was cut (head left in place)', 'seq >= 4'],
+    ['a middle row was deleted', 'seq = 2'],
+  ] as const) {
+    it(`refuses when ${name}`, async () => {
+      const f = await fixture();
+      try {
+        for (let i = 0; i < 5; i++) await f.log.append(ctxFor(), { action: 'user.login' });
+        const raw = new BetterSqlite3(f.file);
+        raw.exec('DROP TRIGGER audit_events_no_delete');
+        raw.prepare(`DELETE FROM audit_events WHERE ${cut}`).run();
+        raw.close();
+        const out = join(f.dir, 'cut.jsonl');
+        const attempt = exportAuditToFile(f.log, T1, out, { format: 'jsonl' }).then(async (m) => ({
+          manifest: m,
+          check: await verifyExport(out, m, f.signer),
+        }));
+        // Before: the export "succeeded" with a signed checkpoint at seq 3 (a laundered truncation).
+        await expect(attempt).rejects.toMatchObject({ code: 'INTEGRITY' });
+      } finally {
+        await f.cleanup();
+      }
+    });
+  }
 });
