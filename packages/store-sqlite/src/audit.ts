@@ -11,7 +11,14 @@ import {
 } from '@ax/core';
 import type { Database } from 'better-sqlite3';
 import { sqliteAuditQuery } from './audit-query.js';
-import { AUDIT_COLUMNS, type AuditRawRow, toAuditRow } from './audit-rows.js';
+import {
+  AUDIT_CHAIN_READ_COLUMNS,
+  AUDIT_COLUMNS,
+  type AuditChainRawRow,
+  type AuditRawRow,
+  chainReadToAuditRow,
+  toAuditRow,
+} from './audit-rows.js';
 
 interface CheckpointRow {
   tenant_id: string;
@@ -52,7 +59,7 @@ function prepareStatements(db: Database) {
   );
   const range = db
     .prepare(
-      `SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE tenant_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      `SELECT ${AUDIT_CHAIN_READ_COLUMNS} FROM audit_events WHERE tenant_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
     )
     .raw();
   const bySeq = db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE tenant_id = ? AND seq = ?`).raw();
@@ -223,8 +230,10 @@ export function sqliteAuditStore(db: Database): AuditStore {
         r.fromSeq,
         r.toSeq ?? Number.MAX_SAFE_INTEGER,
         r.limit,
-      ) as AuditRawRow[];
-      return rows.map(toAuditRow);
+      ) as AuditChainRawRow[];
+      const out = new Array<AuditRow>(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = chainReadToAuditRow(tenantId, rows[i]!);
+      return out;
     },
     async getBySeq(tenantId, seq) {
       const r = S().bySeq.get(tenantId, seq) as AuditRawRow | undefined;
