@@ -16,17 +16,18 @@ import {
   ValidationError,
 } from '@ax/core';
 import { AUDIT_ACTIONS } from './actions.js';
-import { canonicalEvent, canonicalJson } from './canonical.js';
+import { canonicalEvent } from './canonical.js';
 import {
   anchorPayload,
   type ChainBreak,
   ChainVerifier,
   chainHash,
   checkpointPayload,
+  GENESIS_HASH,
   hex,
   unhex,
 } from './chain.js';
-import { redact, redactPatterns } from './redact.js';
+import { redactedCanonicalJson, redactPatterns } from './redact.js';
 import {
   type AuditEventInput,
   type AuditQuery,
@@ -163,6 +164,18 @@ export class AuditLog {
   readonly #publish: AuditLogOptions['publishCheckpoint'];
   readonly #logger: AuditLogger | undefined;
   readonly #pageSize: number;
+  // Metadata keys seen and whether a redaction pattern matches them: apps use a small set of keys, so
+  // this saves running every pattern on every key of every event. Bounded against arbitrary keys.
+  readonly #secretKeys = new Map<string, boolean>();
+  readonly #isSecretKey = (key: string): boolean => {
+    let hit = this.#secretKeys.get(key);
+    if (hit === undefined) {
+      hit = this.#patterns.some((p) => p.test(key));
+      if (this.#secretKeys.size >= 4096) this.#secretKeys.clear();
+      this.#secretKeys.set(key, hit);
+    }
+    return hit;
+  };
 
   constructor(options: AuditLogOptions) {
     this.#store = options.store;
@@ -227,7 +240,8 @@ export class AuditLog {
         },
       ]);
     }
-    const metadata = canonicalJson(redact(e.metadata ?? {}, this.#patterns));
+    const metadata =
+      e.metadata === undefined ? '{}' : redactedCanonicalJson(e.metadata, this.#patterns, this.#isSecretKey);
     if (Buffer.byteLength(metadata) > MAX_METADATA_BYTES) {
       throw new ValidationError('audit metadata is over 64 KiB', [
         { path: ['metadata'], message: 'too large', code: 'too_big' },
@@ -271,30 +285,43 @@ export class AuditLog {
     const timestamp = Math.max(this.#clock.now(), head.timestamp);
     let prev = head.hash;
     let seq = head.seq;
-    return prepared.map((p) => {
-      seq++;
-      const fields = {
+    const ip = ctx.ip ?? null;
+    const userAgent = ctx.userAgent ?? null;
+    const requestId = ctx.requestId ?? null;
+    const rows = new Array<AuditRow>(prepared.length);
+    // One object per row, built once in its final shape (no spreads), then hashed and signed in place.
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i]!;
+      const row: AuditRow = {
         id: this.#ids.next('audit'),
         tenantId: ctx.tenantId,
-        seq,
+        seq: ++seq,
         timestamp,
-        ...p,
-        ip: ctx.ip ?? null,
-        userAgent: ctx.userAgent ?? null,
-        requestId: ctx.requestId ?? null,
-      };
-      const hash = chainHash(prev, canonicalEvent(fields));
-      const { keyVersion, mac } = this.#signer.sign(hash);
-      const row: AuditRow = {
-        ...fields,
+        actorType: p.actorType,
+        actorId: p.actorId,
+        action: p.action,
+        resource: p.resource,
+        resourceType: p.resourceType,
+        outcome: p.outcome,
+        reason: p.reason,
+        metadata: p.metadata,
+        ip,
+        userAgent,
+        requestId,
         prevHash: prev,
-        hash,
-        keyVersion,
-        mac,
+        hash: GENESIS_HASH,
+        keyVersion: 0,
+        mac: GENESIS_HASH,
       };
+      const hash = chainHash(prev, canonicalEvent(row));
+      const { keyVersion, mac } = this.#signer.sign(hash);
+      row.hash = hash;
+      row.keyVersion = keyVersion;
+      row.mac = mac;
+      rows[i] = row;
       prev = hash;
-      return row;
-    });
+    }
+    return rows;
   }
 
   /** Streams a tenant's rows in seq order, one page (array) at a time: never the whole log in memory. */

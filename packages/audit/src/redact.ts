@@ -1,3 +1,5 @@
+import { canonicalJson } from './canonical.js';
+
 const SECRET_MARK: unique symbol = Symbol('ax.audit.secret');
 
 /** A value marked secret: it never enters the log (recorded as `[REDACTED]`), and never prints. */
@@ -78,4 +80,66 @@ export function redactPatterns(extra: readonly (string | RegExp)[] = []): RegExp
       typeof p === 'string' ? new RegExp(esc(p), 'i') : new RegExp(p.source, p.flags.replace(/[gy]/g, '')),
     ),
   ];
+}
+
+/** Thrown inside {@link redactedCanonicalJson}'s fast path for anything it leaves to the general path. */
+const SLOW = Symbol('slow');
+
+/**
+ * `canonicalJson(redact(value, patterns))` in one pass, without building the redacted copy: the hot path
+ * of every append. `isSecretKey` answers the key patterns (callers cache it per key). Values the fast path
+ * does not handle (Dates, non-finite numbers, functions, deep nesting) go through the general path, so
+ * the bytes and errors are exactly those of `canonicalJson(redact(…))` (a property test checks it).
+ */
+export function redactedCanonicalJson(
+  value: unknown,
+  patterns: readonly RegExp[],
+  isSecretKey: (key: string) => boolean,
+): string {
+  try {
+    return fast(value, isSecretKey, 0);
+  } catch (err) {
+    if (err !== SLOW) throw err;
+    return canonicalJson(redact(value, patterns));
+  }
+}
+
+function fast(v: unknown, isSecretKey: (key: string) => boolean, depth: number): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(v)) throw SLOW;
+      return JSON.stringify(v);
+    case 'object':
+      break;
+    default:
+      throw SLOW;
+  }
+  if (depth >= MAX_DEPTH) throw SLOW;
+  if (v instanceof SecretValue) return '"[REDACTED]"';
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) s += ',';
+      const x: unknown = v[i];
+      s += x === undefined ? 'null' : fast(x, isSecretKey, depth + 1);
+    }
+    return `${s}]`;
+  }
+  if (v instanceof Uint8Array) return `"[${v.byteLength} bytes]"`;
+  if (v instanceof Date || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw SLOW;
+  const keys = Object.keys(v).sort();
+  let s = '{';
+  for (const k of keys) {
+    const x = (v as Record<string, unknown>)[k];
+    const secretKey = isSecretKey(k);
+    if (x === undefined && !secretKey) continue;
+    if (s.length > 1) s += ',';
+    s += `${JSON.stringify(k)}:${secretKey ? '"[REDACTED]"' : fast(x, isSecretKey, depth + 1)}`;
+  }
+  return `${s}}`;
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalEvent, canonicalJson, eventObject } from '../src/index.js';
 import { CsvParser, csvField } from '../src/csv.js';
+import { redact, redactedCanonicalJson, redactPatterns, secret } from '../src/redact.js';
 
 const json = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const nstr = fc.option(fc.string({ unit: 'grapheme', maxLength: 20 }), { nil: null });
@@ -46,6 +47,52 @@ describe('canonical JSON', () => {
         },
       ),
     );
+  });
+});
+
+describe('one-pass redaction + canonical JSON (the append hot path)', () => {
+  const patterns = redactPatterns(['ssn']);
+  const isSecretKey = (k: string) => patterns.some((p) => p.test(k));
+  const same = (v: unknown) => {
+    let slow: string | Error;
+    try {
+      slow = canonicalJson(redact(v, patterns));
+    } catch (e) {
+      slow = e as Error;
+    }
+    if (slow instanceof Error) {
+      expect(() => redactedCanonicalJson(v, patterns, isSecretKey)).toThrow(slow.message);
+    } else {
+      expect(redactedCanonicalJson(v, patterns, isSecretKey)).toBe(slow);
+    }
+  };
+  const key = fc.oneof(
+    fc.string(),
+    fc.constantFrom('password', 'apiKey', 'X-Auth-Token', 'user_ssn', '__proto__', 'toJSON', '10', '2'),
+  );
+  const leaf = fc.oneof(
+    fc.jsonValue({ maxDepth: 1 }),
+    fc.constant(undefined),
+    fc.constantFrom(Number.NaN, -0, 1e21, 2n ** 70n, new Date(0), new Date(Number.NaN), secret('s3cr3t')),
+    fc.uint8Array({ maxLength: 4 }),
+    fc.sparseArray(fc.integer(), { maxLength: 4 }),
+  );
+  const tree = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('node'), { maxLength: 4 }),
+      fc.dictionary(key, tie('node'), { maxKeys: 5 }),
+    ),
+  })).node;
+
+  it('equals canonicalJson(redact(v)) byte for byte, errors included', () => {
+    fc.assert(fc.property(fc.dictionary(key, tree, { maxKeys: 6 }), same), { numRuns: 500 });
+    let deep: Record<string, unknown> = { token: 'x', v: 1 };
+    for (let i = 0; i < 20; i++) deep = { a: deep, b: [deep] };
+    same(deep);
+    same(JSON.parse('{"__proto__":{"password":"p","n":1}}'));
+    same({ f: () => 1 });
   });
 });
 
