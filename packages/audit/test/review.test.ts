@@ -67,3 +67,42 @@ describe('review: export never signs a checkpoint over a range the head says is 
     });
   }
 });
+
+describe('review: chain blobs edited to another length are classified exactly', () => {
+  for (const [col, bytes, kind] of [
+    ['hash', 'randomblob(31)', 'modified'],
+    ['hash', 'zeroblob(32)', 'modified'],
+    ['mac', 'zeroblob(32)', 'bad-signature'],
+    ['hash', "CAST(hash || x'00' AS BLOB)", 'modified'],
+    ['prev_hash', "CAST(prev_hash || x'00' AS BLOB)", 'modified'],
+    ['prev_hash', 'substr(prev_hash, 1, 16)', 'modified'],
+    ['mac', 'substr(mac, 1, 31)', 'bad-signature'],
+    ['mac', "CAST(mac || x'0000' AS BLOB)", 'bad-signature'],
+  ] as const) {
+    it(`${col} = ${bytes} at seq 3 → ${kind} at 3`, async () => {
+      const f = await fixture();
+      try {
+        for (let i = 0; i < 5; i++) await f.log.append(ctxFor(), { action: 'user.login' });
+        const raw = new BetterSqlite3(f.file);
+        raw.exec('DROP TRIGGER audit_events_no_update');
+        raw.prepare(`UPDATE audit_events SET ${col} = ${bytes} WHERE seq = 3`).run();
+        raw.close();
+        expect(await f.log.verify(T1)).toMatchObject({ ok: false, seq: 3, kind });
+        const rows = await f.store.audit.readRange(T1, { fromSeq: 3, limit: 1 });
+        // The adapter returns the blobs exactly as stored (NUL bytes and odd lengths included).
+        const ro = new BetterSqlite3(f.file, { readonly: true });
+        const stored = ro.prepare('SELECT prev_hash, hash, mac FROM audit_events WHERE seq = 3').get() as {
+          prev_hash: Buffer;
+          hash: Buffer;
+          mac: Buffer;
+        };
+        ro.close();
+        expect(Buffer.from(rows[0]!.prevHash)).toEqual(stored.prev_hash);
+        expect(Buffer.from(rows[0]!.hash)).toEqual(stored.hash);
+        expect(Buffer.from(rows[0]!.mac)).toEqual(stored.mac);
+      } finally {
+        await f.cleanup();
+      }
+    });
+  }
+});
