@@ -8,6 +8,7 @@ import {
   type ExecutionContext,
   executionContextSchema,
   type IdGenerator,
+  IntegrityError,
   type MacSigner,
   parseInput,
   type StorePorts,
@@ -19,6 +20,7 @@ import { AUDIT_ACTIONS } from './actions.js';
 import { canonicalEvent } from './canonical.js';
 import {
   anchorPayload,
+  bytesEqual,
   type ChainBreak,
   ChainVerifier,
   chainHash,
@@ -358,10 +360,14 @@ export class AuditLog {
     return { events: page.rows.map(toAuditEvent), nextCursor: page.nextCursor };
   }
 
-  /** Signs and stores the tenant's head as a checkpoint, and publishes it when a publisher is set. */
+  /**
+   * Signs and stores the tenant's head as a checkpoint, and publishes it when a publisher is set. Throws
+   * IntegrityError when the head is not the hash of a signed event at its seq (a rewritten head row).
+   */
   async checkpoint(tenantIdInput: string): Promise<PublishedCheckpoint> {
     const tenantId = parseInput(tenantIdSchema, tenantIdInput, 'tenant id');
     const head = await this.#store.audit.head(tenantId);
+    await this.#checkHead(head);
     const body = {
       tenantId,
       seq: head.seq,
@@ -374,6 +380,32 @@ export class AuditLog {
     const published = publishCheckpointForm(cp);
     await this.#publish?.(published);
     return published;
+  }
+
+  // A checkpoint vouches for the head: sign it only when it is the hash of a genuinely signed event at that
+  // seq (or of the signed retention anchor, when everything up to the head was pruned). The head row is
+  // writable apart from its seq, so without this a rewritten head hash would be signed as it stands.
+  async #checkHead(head: AuditHead): Promise<void> {
+    if (head.seq === 0) return;
+    const port = this.#store.audit;
+    const row = await port.getBySeq(head.tenantId, head.seq);
+    let ok: boolean;
+    if (row) {
+      ok = bytesEqual(row.hash, head.hash) && this.#signer.verify(row.hash, row.mac, row.keyVersion);
+    } else {
+      const a = await port.anchor(head.tenantId);
+      ok =
+        a !== null &&
+        a.seq === head.seq &&
+        bytesEqual(a.hash, head.hash) &&
+        this.#signer.verify(anchorPayload(a), a.mac, a.keyVersion);
+    }
+    if (!ok) {
+      throw new IntegrityError(
+        `refusing to checkpoint: the head of ${head.tenantId} at seq ${head.seq} is not a signed event (run verify)`,
+        { details: { tenantId: head.tenantId, seq: head.seq } },
+      );
+    }
   }
 
   /** True when a published checkpoint's signature verifies. */

@@ -106,3 +106,30 @@ describe('review: chain blobs edited to another length are classified exactly', 
     });
   }
 });
+
+describe('review: checkpoint() signs only a head that matches its signed last event', () => {
+  it('refuses a head whose hash was rewritten (the head trigger only guards seq)', async () => {
+    const f = await fixture();
+    try {
+      for (let i = 0; i < 3; i++) await f.log.append(ctxFor(), { action: 'user.login' });
+      const raw = new BetterSqlite3(f.file);
+      raw.prepare('UPDATE audit_heads SET hash = randomblob(32)').run(); // no trigger to drop
+      raw.close();
+      await expect(f.log.checkpoint(T1)).rejects.toMatchObject({ code: 'INTEGRITY' });
+      expect(await f.store.audit.latestCheckpoint(T1)).toBeNull();
+    } finally {
+      await f.cleanup();
+    }
+  });
+
+  it('still checkpoints an empty chain and a healthy one', async () => {
+    const f = await fixture();
+    try {
+      expect((await f.log.checkpoint(T1)).seq).toBe(0);
+      await f.log.append(ctxFor(), { action: 'user.login' });
+      expect((await f.log.checkpoint(T1)).seq).toBe(1);
+    } finally {
+      await f.cleanup();
+    }
+  });
+});
