@@ -214,6 +214,35 @@ describe('SecretsManager', () => {
       expect((await keyring.status()).versions[0]!.encryptions).toBeGreaterThanOrEqual(40);
     }));
 
+  it('rolled-back transactions undo their writes but never the encryption blocks they used', () =>
+    withSecrets(async ({ store, scopeA }) => {
+      const { Keyring } = await import('@ax/crypto');
+      const { SecretsManager } = await import('../src/index.js');
+      const { TEST_MASTER_KEY } = await import('./helpers.js');
+      const keyring = await Keyring.open({
+        store: store.keyring,
+        masterKey: TEST_MASTER_KEY,
+        env: {},
+        reserveBlockSize: 3,
+        name: 'tx-rollback', // its own counter, apart from the fixture's keyring
+      });
+      const m = new SecretsManager({ store, keyring });
+      let encrypted = 0;
+      for (let i = 0; i < 20; i++) {
+        await expect(
+          store.transaction(async (tx) => {
+            await m.set(scopeA, `k${i}`, `v${i}`, { tx });
+            await m.set(scopeA, `other${i}`, `w${i}`, { tx });
+            encrypted += 2;
+            throw new Error('rollback');
+          }),
+        ).rejects.toThrow('rollback');
+      }
+      expect(await m.list(scopeA)).toEqual([]);
+      // Every encryption performed is counted in the store ("a crash can only over-count").
+      expect((await keyring.status()).versions[0]!.encryptions).toBeGreaterThanOrEqual(encrypted);
+    }));
+
   it('a wrong master key cannot read anything (CryptoError at open, never wrong plaintext)', () =>
     withSecrets(async ({ store }) => {
       const { Keyring } = await import('@ax/crypto');
