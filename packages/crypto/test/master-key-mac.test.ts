@@ -24,6 +24,10 @@ describe('master key', () => {
       [{ ...PROD, AX_MASTER_KEY: 'changeme' }, 'known-default'],
       [{ ...PROD, AX_MASTER_KEY: `hex:${'00'.repeat(32)}` }, 'known-default'],
       [{ ...PROD, AX_MASTER_KEY: 'hex:zz' }, 'malformed'],
+      // The published dev key with the whitespace or case an env file or a copy-paste adds.
+      [{ ...PROD, AX_MASTER_KEY: `${INSECURE_DEV_MASTER_KEY}\n` }, 'known-default'],
+      [{ ...PROD, AX_MASTER_KEY: ` ${INSECURE_DEV_MASTER_KEY} ` }, 'known-default'],
+      [{ ...PROD, AX_MASTER_KEY: INSECURE_DEV_MASTER_KEY.toUpperCase() }, 'known-default'],
     ];
     for (const [env, problem] of cases) {
       let err: unknown;
