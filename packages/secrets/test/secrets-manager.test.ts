@@ -136,6 +136,14 @@ describe('SecretsManager', () => {
       );
       await expect(secrets.set(scopeA, 'k', 'x', { cas: -1 })).rejects.toBeInstanceOf(ValidationError);
       await expect(secrets.get(scopeA, 'k', { version: 0 })).rejects.toBeInstanceOf(ValidationError);
+      // A `tx` without the secrets port must not silently fall back to writing outside the transaction.
+      for (const tx of [{}, { secrets: null }, { secrets: {} }, 'tx']) {
+        const bad = { tx } as unknown as { tx: never };
+        await expect(secrets.set(scopeA, 'k', 'x', bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(secrets.rotate(scopeA, 'k', bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(secrets.delete(scopeA, 'k', bad)).rejects.toBeInstanceOf(ValidationError);
+      }
+      expect(await secrets.has(scopeA, 'k')).toBe(false);
     }));
 
   it('emits typed events with tenant, key, version and actor, and never a value', () =>
