@@ -144,6 +144,8 @@ describe('SecretsManager', () => {
         await expect(secrets.delete(scopeA, 'k', bad)).rejects.toBeInstanceOf(ValidationError);
       }
       expect(await secrets.has(scopeA, 'k')).toBe(false);
+      expect(() => secrets.events.on('update' as 'updated', () => undefined)).toThrow(ValidationError);
+      expect(() => secrets.events.on('*', 'listener' as unknown as () => void)).toThrow(ValidationError);
     }));
 
   it('emits typed events with tenant, key, version and actor, and never a value', () =>
@@ -196,6 +198,8 @@ describe('SecretsManager', () => {
         }),
       ).rejects.toThrow('rollback');
       expect(await secrets.has(scopeA, 'k')).toBe(false);
+      expect(() => secrets.events.on('update' as 'updated', () => undefined)).toThrow(ValidationError);
+      expect(() => secrets.events.on('*', 'listener' as unknown as () => void)).toThrow(ValidationError);
       await store.transaction((tx) => secrets.set(scopeA, 'k', 'v', { tx }));
       expect(await secrets.get(scopeA, 'k')).toBe('v');
     }));
