@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { CryptoError } from '@ax/core';
+import { CryptoError, ValidationError } from '@ax/core';
 import { describe, expect, it } from 'vitest';
 import {
   aadOf,
@@ -128,6 +128,9 @@ describe('macSigner', () => {
     expect(audit.verify('entry-1', flipped, 1)).toBe(false);
     expect(kr.macSigner('audit.chain')).toBe(audit);
     expect(() => kr.macSigner('Bad Purpose')).toThrow(/mac purpose/);
+    for (const bad of [undefined, 42, { toString: () => 'entry-1' }]) {
+      expect(() => audit.sign(bad as unknown as string)).toThrow(ValidationError);
+    }
   });
 
   it('after rotation signs with the new version and still verifies old signatures, even archived', async () => {
