@@ -165,7 +165,8 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     tenantId: string,
     opts: { ttlMs: number; holder?: string; quota?: string },
   ): Promise<Lease> {
-    const input = parseInput(acquireSchema, { tenantId, ...opts }, 'quota.acquireSlot');
+    const id = parseInput(tenantIdSchema, tenantId, 'tenant id');
+    const input = { tenantId: id, ...parseInput(acquireSchema, opts, 'quota.acquireSlot') };
     if (this.#d.plans.quota(input.quota).kind !== 'concurrency') {
       throw new ValidationError(`quota ${input.quota} is not a concurrency quota`, [
         { path: ['quota'], message: 'not a concurrency quota', code: 'custom' },

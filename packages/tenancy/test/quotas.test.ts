@@ -329,3 +329,16 @@ describe('leases', () => {
     await expect(quotas.release({ id: "lse_'", tenantId: t.id })).rejects.toBeInstanceOf(ValidationError);
   });
 });
+
+describe('options cannot redirect a call to another tenant', () => {
+  it('acquireSlot refuses a tenantId (or any unknown field) smuggled in its options', async () => {
+    const { quotas, tenants } = env.tenancy;
+    const other = await tenants.create({ name: 'Other', slug: 'other' });
+    const opts = { ttlMs: 10_000, tenantId: other.id } as unknown as { ttlMs: number };
+    await expect(quotas.acquireSlot(t.id, opts)).rejects.toBeInstanceOf(ValidationError);
+    expect(env.raw.prepare('SELECT count(*) AS n FROM ax_quota_leases').get()).toEqual({ n: 0 });
+    await expect(quotas.acquireSlot(t.id, { ttlMs: 1, ttl: 5 } as never)).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+});
