@@ -24,6 +24,7 @@ import { applyPlanLimits } from './limits.js';
 import {
   type ConsumeResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
+  type HeldLease,
   type LeaseRef,
   type QuotaUsageItem,
   remaining,
@@ -164,7 +165,7 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   async acquireSlot(
     tenantId: string,
     opts: { ttlMs: number; holder?: string; quota?: string },
-  ): Promise<Lease> {
+  ): Promise<HeldLease> {
     const id = parseInput(tenantIdSchema, tenantId, 'tenant id');
     const input = { tenantId: id, ...parseInput(acquireSchema, opts, 'quota.acquireSlot') };
     if (this.#d.plans.quota(input.quota).kind !== 'concurrency') {
@@ -193,24 +194,22 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     if (out.status === 'exceeded') {
       throw await this.#exceeded(input.tenantId, input.quota, out.active, out.limit, 1, now);
     }
-    return out.lease;
+    return { ...out.lease, ttlMs: input.ttlMs };
   }
 
-  /** Extends a lease by `ttlMs` (default: its original TTL) from now. NotFoundError once it expired or was released. */
-  async renew(
-    lease: LeaseRef & { acquiredAt?: number; expiresAt?: number },
-    opts: { ttlMs?: number } = {},
-  ): Promise<Lease> {
+  /**
+   * Extends a lease to `ttlMs` from now; without `ttlMs`, by the TTL the held lease (from `acquireSlot` or
+   * `renew`) carries. A stored lease (from `usage`) carries none: pass `ttlMs`. NotFoundError once it expired or
+   * was released.
+   */
+  async renew(lease: LeaseRef & { ttlMs?: number }, opts: { ttlMs?: number } = {}): Promise<HeldLease> {
     const ref = parseInput(leaseRefSchema, { id: lease?.id, tenantId: lease?.tenantId }, 'lease');
-    const fallback =
-      lease.expiresAt !== undefined && lease.acquiredAt !== undefined
-        ? lease.expiresAt - lease.acquiredAt
-        : undefined;
-    const ttl = parseInput(acquireSchema.shape.ttlMs, opts.ttlMs ?? fallback, 'ttlMs');
+    // Not expiresAt - acquiredAt: acquiredAt stays put, so that would grow the TTL by every renewal's age.
+    const ttlMs = parseInput(acquireSchema.shape.ttlMs, opts?.ttlMs ?? lease.ttlMs, 'ttlMs');
     const now = this.#d.clock.now();
-    const renewed = await this.#d.store.quotas.renewLease(ref.tenantId, ref.id, now + ttl, now);
+    const renewed = await this.#d.store.quotas.renewLease(ref.tenantId, ref.id, now + ttlMs, now);
     if (!renewed) throw new NotFoundError(`lease ${ref.id} is no longer held (expired or released)`);
-    return renewed;
+    return { ...renewed, ttlMs };
   }
 
   /**

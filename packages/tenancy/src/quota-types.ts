@@ -51,6 +51,12 @@ export interface TenantUsage {
   leases: Lease[];
 }
 
+/** A lease this process holds: the stored lease plus the TTL it was taken (or last renewed) with. */
+export type HeldLease = Lease & {
+  /** What `renew` extends by when it is not given a `ttlMs`. */
+  ttlMs: number;
+};
+
 /** A lease reference: the lease itself, or its id and tenant. */
 export type LeaseRef = Pick<Lease, 'id' | 'tenantId'>;
 

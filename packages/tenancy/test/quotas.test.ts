@@ -308,6 +308,24 @@ describe('leases', () => {
     });
   });
 
+  it('renewing the renewed lease keeps its TTL instead of growing it', async () => {
+    const { quotas } = env.tenancy;
+    const start = env.clock.now();
+    let lease = await quotas.acquireSlot(t.id, { ttlMs: 10_000 });
+    for (let i = 1; i <= 5; i++) {
+      env.clock.advance(5_000);
+      lease = await quotas.renew(lease);
+      expect(lease.expiresAt, `renewal ${i}`).toBe(env.clock.now() + 10_000);
+    }
+    // a holder that dies now frees its slot one TTL later, not after an ever longer one
+    expect(lease.expiresAt).toBe(start + 35_000);
+    expect(lease.acquiredAt).toBe(start);
+    // a lease read back from storage does not know its TTL: say it
+    const stored = (await quotas.usage(t.id)).leases[0]!;
+    await expect(quotas.renew(stored)).rejects.toBeInstanceOf(ValidationError);
+    expect((await quotas.renew(stored, { ttlMs: 1_000 })).expiresAt).toBe(env.clock.now() + 1_000);
+  });
+
   it('another tenant’s lease id releases nothing', async () => {
     const { quotas, tenants } = env.tenancy;
     const other = await tenants.create({ name: 'Other', slug: 'other' });
