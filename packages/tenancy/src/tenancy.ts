@@ -13,7 +13,7 @@ export interface TenancyOptions<P extends TenancyPorts> {
   ids?: IdGenerator;
   /** Built-in plus custom quotas and plans. */
   plans?: PlanCatalog;
-  /** How long idempotency keys of quotas without periods are kept (default 24 h). */
+  /** How long idempotency keys are kept at least (default 24 h); periodic quotas keep them to the period's end when later. */
   idempotencyTtlMs?: number;
 }
 

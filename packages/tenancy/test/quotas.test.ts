@@ -143,6 +143,18 @@ describe('idempotency keys', () => {
     expect(next).toMatchObject({ replayed: false, used: 5, periodStart: Date.UTC(2026, 1, 1) });
   });
 
+  it('a retry that lands just after the period ended is not counted again in the next period', async () => {
+    const { quotas } = env.tenancy;
+    env.clock.set(Date.UTC(2026, 1, 1) - 1_000);
+    await quotas.consume(t.id, 'executionsThisMonth', 7, { idempotencyKey: 'edge' });
+    env.clock.set(Date.UTC(2026, 1, 1) + 30_000);
+    const retry = await quotas.consume(t.id, 'executionsThisMonth', 7, { idempotencyKey: 'edge' });
+    expect(retry).toMatchObject({ replayed: true, used: 7, periodStart: Date.UTC(2026, 0, 1) });
+    const usage = await quotas.usage(t.id);
+    expect(usage.quotas.find((q) => q.quota === 'executionsThisMonth')?.used).toBe(0);
+    expect((await quotas.history(t.id, 'executionsThisMonth')).map((h) => h.used)).toEqual([7]);
+  });
+
   it('reusing a key with another amount is a ConflictError; a denied consume records no key', async () => {
     const { quotas } = env.tenancy;
     await quotas.consume(t.id, 'workflows', 2, { idempotencyKey: 'a' });
