@@ -1,4 +1,11 @@
-import { ConflictError, NotFoundError, QuotaExceededError, type Tenant, ValidationError } from '@ax/core';
+import {
+  ConflictError,
+  NotFoundError,
+  QuotaExceededError,
+  type StorePorts,
+  type Tenant,
+  ValidationError,
+} from '@ax/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTenancy, PlanCatalog } from '../src/index.js';
 import { type Env, makeEnv, quotaRow } from './helpers.js';
@@ -259,6 +266,42 @@ describe('soft limits', () => {
     await other.quotas.consume(t.id, 'apiCallsThisMonth', 1);
     await other.quotas.consume(t.id, 'apiCallsThisMonth', 1);
     expect(fired).toEqual([80]);
+  });
+
+  it('the consume, its threshold record and the event commit together: the listener gets tx', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await quotas.consume(t.id, 'workflows', 1); // seen hard (free plan) by this process
+    await tenants.changePlan(t.id, 'metered');
+    const seen: string[] = [];
+    events.on('quota.threshold', async (e, { tx }) => {
+      expect(tx).toBeDefined();
+      // inside the consume's transaction: the usage that reached the threshold and its record are visible
+      const row = await (tx as StorePorts).quotas.get(e.tenantId, e.quota);
+      seen.push(`${e.threshold}@${row?.used}`);
+    });
+    await quotas.consume(t.id, 'apiCallsThisMonth', 40);
+    // a quota this process last saw hard: the consume commits first, the threshold then gets its own tx
+    await quotas.consume(t.id, 'workflows', 7);
+    expect(seen).toEqual(['80@40', '80@8']);
+  });
+
+  it('a failing threshold listener rolls back the consume and the record; the retry announces it', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await tenants.changePlan(t.id, 'metered');
+    const off = events.on('quota.threshold', () => {
+      throw new Error('audit store down');
+    });
+    const before = env.snapshot();
+    await expect(quotas.consume(t.id, 'apiCallsThisMonth', 40)).rejects.toThrow('audit store down');
+    expect(env.snapshot()).toEqual(before); // not counted, not recorded: the caller may simply retry
+    off();
+    const fired: number[] = [];
+    events.on('quota.threshold', (e) => {
+      fired.push(e.threshold);
+    });
+    await quotas.consume(t.id, 'apiCallsThisMonth', 40);
+    expect(fired).toEqual([80]);
+    expect(quotaRow(env.raw, t.id, 'apiCallsThisMonth')?.used).toBe(40);
   });
 
   it('a new limit re-arms the thresholds', async () => {
