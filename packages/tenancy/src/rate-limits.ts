@@ -1,4 +1,4 @@
-import { AxError, parseInput, RateLimitExceededError } from '@ax/core';
+import { AxError, parseInput, RateLimitExceededError, ValidationError } from '@ax/core';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -103,9 +103,20 @@ export class RateLimitService {
   /**
    * Charges `cost` (default 1) to the user, when given, and the tenant; throws RateLimitExceededError past
    * either, having charged neither (a refused scope keeps the attempt, as rate-limiter-flexible counts it).
+   * A cost larger than a window's points can never pass: ValidationError.
    */
   async check(input: { tenantId: string; userId?: string; cost?: number }): Promise<RateLimitResult> {
     const q = parseInput(checkSchema, input, 'rate limit check');
+    const most = Math.min(
+      this.rules.tenant.points,
+      q.userId === undefined ? Infinity : this.rules.user.points,
+    );
+    if (q.cost > most) {
+      throw new ValidationError(
+        `a cost of ${q.cost} exceeds what a window allows (${most}): it can never pass`,
+        [{ path: ['cost'], message: `at most ${most}`, code: 'custom' }],
+      );
+    }
     const { user: userLimiter, tenant: tenantLimiter } = this.limiters;
     let user: Allowed | undefined;
     if (q.userId !== undefined) {

@@ -90,10 +90,26 @@ describe('RateLimitService', () => {
   });
 
   it('a user limited in one tenant is limited everywhere; another user is not', async () => {
+    const other = (await env.tenancy.tenants.create({ name: 'Other', slug: 'other' })).id;
     const limits = new RateLimitService({ user: { points: 1, durationSec: 60 } });
     await limits.check({ tenantId, userId: 'usr_a' });
-    await expect(limits.check({ tenantId, userId: 'usr_a' })).rejects.toBeInstanceOf(RateLimitExceededError);
-    await limits.check({ tenantId, userId: 'usr_b' });
+    await expect(limits.check({ tenantId: other, userId: 'usr_a' })).rejects.toBeInstanceOf(
+      RateLimitExceededError,
+    );
+    await limits.check({ tenantId: other, userId: 'usr_b' });
+  });
+
+  it('a cost no window can ever hold is a ValidationError, not a retry-after that would never come', async () => {
+    const limits = new RateLimitService({
+      user: { points: 5, durationSec: 60 },
+      tenant: { points: 10, durationSec: 60 },
+    });
+    await expect(limits.check({ tenantId, cost: 11 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(limits.check({ tenantId, userId: 'usr_a', cost: 6 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(await limits.check({ tenantId, cost: 10 })).toMatchObject({ tenantRemaining: 0 });
+    expect(await limits.limiters.user.get('usr_a')).toBeNull(); // the refused call charged nobody
   });
 
   it('rejects bad input and bad rules with ValidationError', async () => {
