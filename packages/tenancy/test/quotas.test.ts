@@ -415,3 +415,16 @@ describe('options cannot redirect a call to another tenant', () => {
     );
   });
 });
+
+describe('createTenancy options', () => {
+  it('refuses an idempotency TTL that is not a positive integer (a NaN expiry broke keyed consumes)', async () => {
+    for (const idempotencyTtlMs of [Number.NaN, -1, 0, 1.5]) {
+      expect(() => createTenancy({ store: env.store, idempotencyTtlMs }), `${idempotencyTtlMs}`).toThrow(
+        ValidationError,
+      );
+    }
+    const ok = createTenancy({ store: env.store, clock: env.clock, idempotencyTtlMs: 60_000 });
+    const r = await ok.quotas.consume(t.id, 'workflows', 1, { idempotencyKey: 'ttl' });
+    expect(r.replayed).toBe(false);
+  });
+});
