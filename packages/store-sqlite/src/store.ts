@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } from '@ax/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { sqliteAuditStore } from './audit.js';
 import { wrapPorts } from './guard-ports.js';
 import { sqliteKeyringStore } from './keyring.js';
 import { sqliteSecretStore } from './secrets.js';
@@ -33,6 +34,7 @@ function createPorts(db: Database): StorePorts {
   return {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
+    audit: sqliteAuditStore(db),
     keyring: sqliteKeyringStore(db),
     secrets: sqliteSecretStore(db),
     quotas: lazyPort(() => sqliteQuotaStore(db), QUOTA_STORE_METHODS),
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
   readonly filename: string;
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
+  readonly audit: StorePorts['audit'];
   readonly keyring: StorePorts['keyring'];
   readonly secrets: StorePorts['secrets'];
   readonly quotas: StorePorts['quotas'];
@@ -77,6 +80,7 @@ export class SqliteStore implements Store {
     const guarded = wrapPorts(this.#ports, (fn) => this.#outside(fn));
     this.tenants = guarded.tenants;
     this.users = guarded.users;
+    this.audit = guarded.audit;
     // The keyring reserves encryption blocks whenever its local block runs low, which can happen while the
     // caller is inside a transaction (a secret written with `{ tx }`). Waiting for the queue there would
     // deadlock, so from inside a transaction its single-statement calls join that transaction. If that
