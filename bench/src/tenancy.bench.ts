@@ -16,18 +16,23 @@ const CONSUME_SQL = `UPDATE ax_quotas SET used = used + ?, updated_at = ?
 
 /**
  * Quota consume through QuotaService (validation, store port, outcome mapping) against the same single
- * conditional UPDATE on better-sqlite3 directly; keyed consume against the same three statements in a raw
+ * conditional UPDATE on better-sqlite3 directly; a soft quota's consume (a transaction, for its thresholds)
+ * against the UPDATE in a raw transaction; keyed consume against the same three statements in a raw
  * transaction; and the combined user+tenant rate-limit check against two raw rate-limiter-flexible
  * RateLimiterSQLite limiters on the same connection and table.
  */
 export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ax-bench-tenancy-'));
   const store = await openSqliteStore(join(dir, 'ours.db'));
-  const { tenants, quotas } = createTenancy({ store });
+  const { tenants, quotas, plans } = createTenancy({ store });
   const tenant = await tenants.create({ name: 'Bench', slug: 'bench', plan: 'pro' });
   const big = Number.MAX_SAFE_INTEGER;
   await quotas.setOverride(tenant.id, 'executionsThisMonth', big);
   await quotas.setOverride(tenant.id, 'workflows', big);
+  // A soft quota (its consume runs in a transaction with its threshold records): a plan where API calls are soft.
+  plans.definePlan({ ...plans.plan('pro'), name: 'pro-metered', soft: ['apiCallsThisMonth'] });
+  const soft = await tenants.create({ name: 'Soft', slug: 'bench-soft', plan: 'pro-metered' });
+  await quotas.setOverride(soft.id, 'apiCallsThisMonth', big);
 
   // The peer: a copy of the same database (schema, rows, pragmas), driven with raw statements.
   await store.db.backup(join(dir, 'raw.db'));
@@ -37,6 +42,10 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
   const rawConsume = raw.prepare(CONSUME_SQL);
+  const rawSoft = raw.transaction(() => {
+    const now = Date.now();
+    return rawConsume.get(1, now, soft.id, 'apiCallsThisMonth', now, 1);
+  });
   const rawFindKey = raw.prepare(
     `SELECT amount, used, quota_limit, enforcement, period_start, period_end FROM ax_quota_idempotency
      WHERE tenant_id = ? AND quota = ? AND idem_key = ? AND expires_at > ?`,
@@ -101,6 +110,14 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
         },
       },
       target: { minRatio: 0.7, note: 'consume >= 0.7x the raw conditional UPDATE' },
+    },
+    {
+      id: 'tenancy/consume-soft',
+      ours: {
+        name: '@ax/tenancy quotas.consume (soft quota, in a transaction)',
+        fn: () => quotas.consume(soft.id, 'apiCallsThisMonth', 1),
+      },
+      peer: { name: 'better-sqlite3 conditional UPDATE in a tx', fn: () => rawSoft.immediate() },
     },
     {
       id: 'tenancy/consume-idempotent',

@@ -6,6 +6,7 @@ export {
   type SecretMetadata,
   type SecretScope,
   SecretsManager,
+  type SecretChangeRecorder,
   type SecretsManagerOptions,
   type SecretsStore,
   type SecretVersionInfo,

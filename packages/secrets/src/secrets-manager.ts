@@ -33,6 +33,16 @@ export type SecretScope = Pick<ExecutionContext, 'tenantId' | 'actor' | 'request
 /** The ports the manager uses. */
 export type SecretsStore = Transactional<Pick<StorePorts, 'secrets'>>;
 
+/**
+ * Records a change (created, updated, deleted) inside the transaction that makes it, on that transaction's
+ * ports: what it writes (an audit event) commits or rolls back with the change, and a throw rolls the change
+ * back. `tx` has every port the store's transactions give (for the app's store: all of {@link StorePorts}).
+ */
+export type SecretChangeRecorder = (
+  event: SecretEvent,
+  tx: Pick<StorePorts, 'secrets'> & Partial<StorePorts>,
+) => Promise<void>;
+
 /** Options for {@link SecretsManager}. */
 export interface SecretsManagerOptions {
   store: SecretsStore;
@@ -42,6 +52,8 @@ export interface SecretsManagerOptions {
   keepVersions?: number;
   /** Where a throwing event listener's error goes (default: a process warning). */
   onListenerError?: (err: unknown, event: SecretEvent) => void;
+  /** Called in the change's own transaction (see {@link SecretChangeRecorder}); reads are not changes. */
+  recordChange?: SecretChangeRecorder;
 }
 
 /** Options of a write. */
@@ -83,13 +95,24 @@ const optionsSchema = z.object({
   clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v).optional(),
   keepVersions: z.number().int().min(1).max(1000).default(10),
   onListenerError: z.function().optional(),
+  recordChange: z
+    .custom<SecretChangeRecorder>((v) => typeof v === 'function', 'expected a function')
+    .optional(),
 });
 const listSchema = z.object({
   prefix: z.string().max(200).optional(),
   afterKey: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 });
-const writeOptionsSchema = z.object({ cas: casSchema, tx: z.unknown().optional() });
+// A `tx` must carry a secrets port: anything else would silently write outside the caller's transaction.
+const txSchema = z.custom<Pick<StorePorts, 'secrets'>>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { secrets?: { write?: unknown } }).secrets?.write === 'function',
+  'expected the ports of a store transaction (with `secrets`)',
+);
+const writeOptionsSchema = z.object({ cas: casSchema, tx: txSchema.optional() });
 const rotateOptionsSchema = writeOptionsSchema.extend({
   value: valueSchema.optional(),
   randomBytes: z.number().int().min(16).max(1024).default(32),
@@ -112,6 +135,7 @@ export class SecretsManager {
   readonly #keyring: Keyring;
   readonly #clock: Clock;
   readonly #keep: number;
+  readonly #recordChange: SecretChangeRecorder | undefined;
 
   constructor(options: SecretsManagerOptions) {
     const o = parseInput(optionsSchema, options, 'secrets manager options');
@@ -119,6 +143,7 @@ export class SecretsManager {
     this.#keyring = o.keyring;
     this.#clock = o.clock ?? systemClock;
     this.#keep = o.keepVersions;
+    this.#recordChange = o.recordChange as SecretChangeRecorder | undefined;
     this.events = new SecretEvents(o.onListenerError as SecretsManagerOptions['onListenerError']);
   }
 
@@ -132,8 +157,7 @@ export class SecretsManager {
       parseInput(secretKeySchema, key, 'secret key');
   }
 
-  #emit(type: SecretEventType, scope: SecretScope, key: string, version: number): void {
-    if (!this.events.listening(type)) return;
+  #event(type: SecretEventType, scope: SecretScope, key: string, version: number): SecretEvent {
     const event: SecretEvent = {
       type,
       tenantId: scope.tenantId,
@@ -143,7 +167,32 @@ export class SecretsManager {
       at: this.#clock.now(),
     };
     if (scope.requestId !== undefined) event.requestId = scope.requestId;
-    this.events.emit(event);
+    return event;
+  }
+
+  #emit(type: SecretEventType, scope: SecretScope, key: string, version: number): void {
+    if (!this.events.listening(type)) return;
+    this.events.emit(this.#event(type, scope, key, version));
+  }
+
+  /**
+   * Runs one conditional change on the secrets port and, when it applied, the change recorder, both in one
+   * transaction: the caller's `tx`, else a new one. Without a recorder the change runs as it is (the port's
+   * own operations are atomic).
+   */
+  async #commitChange(
+    callerTx: Pick<StorePorts, 'secrets'> | undefined,
+    change: (secrets: SecretStore) => Promise<boolean>,
+    event: () => SecretEvent,
+  ): Promise<boolean> {
+    const record = this.#recordChange;
+    if (!record) return change(callerTx?.secrets ?? this.#store.secrets);
+    const run = async (tx: Pick<StorePorts, 'secrets'>): Promise<boolean> => {
+      const applied = await change(tx.secrets);
+      if (applied) await record(event(), tx);
+      return applied;
+    };
+    return callerTx ? run(callerTx) : this.#store.transaction(run);
   }
 
   // The AAD names the tenant and key that were asked for and the version of the row found: a ciphertext
@@ -169,6 +218,8 @@ export class SecretsManager {
     mustExist: boolean,
   ): Promise<{ version: number; created: boolean }> {
     const secrets: SecretStore = opts.tx?.secrets ?? this.#store.secrets;
+    const pending: { type: SecretEventType; version: number } = { type: 'created', version: 0 };
+    const changeEvent = () => this.#event(pending.type, scope, key, pending.version);
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const head = await secrets.head(scope.tenantId, key);
       const current = head?.currentVersion ?? 0;
@@ -180,7 +231,9 @@ export class SecretsManager {
       }
       const version = current + 1;
       const ciphertext = await this.#keyring.encryptAsync(value, secretAad(scope.tenantId, key, version));
-      const ok = await secrets.write({
+      pending.type = current === 0 ? 'created' : 'updated';
+      pending.version = version;
+      const write = {
         expectedVersion: current,
         keep: this.#keep,
         version: {
@@ -192,7 +245,8 @@ export class SecretsManager {
           createdAt: this.#clock.now(),
           createdBy: actorString(scope.actor),
         },
-      });
+      };
+      const ok = await this.#commitChange(opts.tx, (store) => store.write(write), changeEvent);
       if (ok) {
         this.#emit(current === 0 ? 'created' : 'updated', scope, key, version);
         return { version, created: current === 0 };
@@ -220,7 +274,7 @@ export class SecretsManager {
     this.#scope(scope, key);
     parseInput(valueSchema, value, 'secret value');
     const o = parseInput(writeOptionsSchema, options, 'write options');
-    return this.#write(scope, key, value, { cas: o.cas, tx: options.tx }, false);
+    return this.#write(scope, key, value, { cas: o.cas, tx: o.tx }, false);
   }
 
   /**
@@ -235,7 +289,7 @@ export class SecretsManager {
     this.#scope(scope, key);
     const o = parseInput(rotateOptionsSchema, options, 'rotate options');
     const value = o.value ?? randomBytes(o.randomBytes).toString('base64url');
-    const { version } = await this.#write(scope, key, value, { cas: o.cas, tx: options.tx }, true);
+    const { version } = await this.#write(scope, key, value, { cas: o.cas, tx: o.tx }, true);
     return { version };
   }
 
@@ -325,14 +379,16 @@ export class SecretsManager {
   async delete(scope: SecretScope, key: string, options: WriteOptions = {}): Promise<boolean> {
     this.#scope(scope, key);
     const o = parseInput(writeOptionsSchema, options, 'delete options');
-    const secrets = options.tx?.secrets ?? this.#store.secrets;
+    const secrets = o.tx?.secrets ?? this.#store.secrets;
     const head = await secrets.head(scope.tenantId, key);
     if (!head) {
       if (o.cas !== undefined && o.cas !== 0) throw new ConflictError(`secret ${key} does not exist`);
       return false;
     }
     let expected = o.cas ?? head.currentVersion;
-    while (!(await secrets.delete(scope.tenantId, key, expected))) {
+    const deleteExpected = (store: SecretStore) => store.delete(scope.tenantId, key, expected);
+    const deletedEvent = () => this.#event('deleted', scope, key, expected);
+    while (!(await this.#commitChange(o.tx, deleteExpected, deletedEvent))) {
       if (o.cas !== undefined) throw new ConflictError(`secret ${key} is not at version ${o.cas}`);
       // A write landed between our read and the delete: delete what is there now (and report that version).
       const now = await secrets.head(scope.tenantId, key);

@@ -224,7 +224,9 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
       amount: req.amount,
       ...row,
       now: req.now,
-      expiresAt: row.period_end ?? req.now + idem.ttlMs,
+      // To the period's end, and never less than ttlMs: a retry that lands just after the period ended must
+      // replay, not be counted again in the next period.
+      expiresAt: Math.max(row.period_end ?? 0, req.now + idem.ttlMs),
     });
     return consumed(row, false);
   });

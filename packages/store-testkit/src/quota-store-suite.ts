@@ -194,6 +194,27 @@ export function quotaStoreSuite(t: TestApi, make: StoreFactory<QuotaProbe>): voi
         }),
     );
 
+    t.it('a key used just before its period ends still replays just after (kept at least ttlMs)', () =>
+      withFixture(make, async ({ store, probe }) => {
+        const id = await tenantWithQuotas(store);
+        const req = {
+          tenantId: id,
+          quota: 'executionsThisMonth',
+          amount: 2,
+          now: FEB - 10,
+          idempotency: { key: 'late', ttlMs: 1000 },
+        };
+        const first = await store.quotas.consume(req);
+        assert.equal((await probe.idempotencyRow(id, 'executionsThisMonth', 'late'))?.expiresAt, FEB + 990);
+        // the retry arrives after the period ended: it was counted in January, not again in February
+        assert.deepEqual(await store.quotas.consume({ ...req, now: FEB + 5 }), { ...first, replayed: true });
+        const row = await probe.quotaRow(id, 'executionsThisMonth');
+        assert.deepEqual([row?.used, row?.periodStart], [2, JAN]);
+        const fresh = await store.quotas.consume({ ...req, now: FEB + 990 });
+        assert.equal(fresh.status, 'periodEnded');
+      }),
+    );
+
     t.it('a refused keyed consume records no key', () =>
       withFixture(make, async ({ store, probe }) => {
         const id = await tenantWithQuotas(store);

@@ -23,6 +23,7 @@ export { QuotaService } from './quota-service.js';
 export {
   type ConsumeResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
+  type HeldLease,
   type LeaseRef,
   type QuotaUsageItem,
   SOFT_THRESHOLDS,

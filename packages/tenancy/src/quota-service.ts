@@ -1,10 +1,12 @@
 import {
   ConflictError,
   type ConsumeOutcome,
+  type ConsumeRequest,
   type Lease,
   NotFoundError,
   parseInput,
   QuotaExceededError,
+  type QuotaEnforcement,
   type QuotaPeriodRecord,
   SYSTEM_ACTOR,
   ValidationError,
@@ -24,6 +26,7 @@ import { applyPlanLimits } from './limits.js';
 import {
   type ConsumeResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
+  type HeldLease,
   type LeaseRef,
   type QuotaUsageItem,
   remaining,
@@ -39,6 +42,8 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   readonly #d: TenancyDeps<P>;
   readonly #idempotencyTtlMs: number;
   readonly #thresholds: SoftThresholds<P>;
+  // Enforcement by tenant|quota, as last seen (bounded; a hint that picks the consume path only).
+  readonly #enforcement = new Map<string, QuotaEnforcement>();
 
   /** @internal use {@link createTenancy} */
   constructor(deps: TenancyDeps<P>, idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS) {
@@ -73,19 +78,34 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
         ? { idempotency: { key: input.idempotencyKey, ttlMs: this.#idempotencyTtlMs } }
         : {}),
     };
+    const key = `${req.tenantId}|${req.quota}`;
     for (;;) {
-      const out: ConsumeOutcome = await this.#d.store.quotas.consume(req);
+      // A soft quota consumes in a transaction with its threshold records and events; a hard one is the
+      // single conditional UPDATE.
+      const soft = (await this.#enforcementOf(req.tenantId, req.quota)) === 'soft';
+      const { out, committed } = soft
+        ? await this.#d.store.transaction((tx) => this.#consumeSoft(tx, req))
+        : { out: await this.#d.store.quotas.consume(req), committed: undefined };
       switch (out.status) {
         case 'consumed': {
-          if (out.enforcement === 'soft' && !out.replayed && out.limit > 0) {
-            await this.#thresholds.check(
-              req.tenantId,
-              req.quota,
-              out.used,
-              out.limit,
-              out.periodStart,
-              req.now,
+          committed?.();
+          this.#remember(key, out.enforcement);
+          if (!soft && out.enforcement === 'soft' && !out.replayed && out.limit > 0) {
+            // The quota turned soft since this process looked (a plan changed elsewhere): the consume has
+            // committed, so its thresholds get a transaction of their own (a record never written is made by
+            // the next consume).
+            const done = await this.#d.store.transaction((tx) =>
+              this.#thresholds.check(
+                tx,
+                req.tenantId,
+                req.quota,
+                out.used,
+                out.limit,
+                out.periodStart,
+                req.now,
+              ),
             );
+            done();
           }
           return {
             tenantId: req.tenantId,
@@ -164,8 +184,9 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   async acquireSlot(
     tenantId: string,
     opts: { ttlMs: number; holder?: string; quota?: string },
-  ): Promise<Lease> {
-    const input = parseInput(acquireSchema, { tenantId, ...opts }, 'quota.acquireSlot');
+  ): Promise<HeldLease> {
+    const id = parseInput(tenantIdSchema, tenantId, 'tenant id');
+    const input = { tenantId: id, ...parseInput(acquireSchema, opts, 'quota.acquireSlot') };
     if (this.#d.plans.quota(input.quota).kind !== 'concurrency') {
       throw new ValidationError(`quota ${input.quota} is not a concurrency quota`, [
         { path: ['quota'], message: 'not a concurrency quota', code: 'custom' },
@@ -192,24 +213,22 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     if (out.status === 'exceeded') {
       throw await this.#exceeded(input.tenantId, input.quota, out.active, out.limit, 1, now);
     }
-    return out.lease;
+    return { ...out.lease, ttlMs: input.ttlMs };
   }
 
-  /** Extends a lease by `ttlMs` (default: its original TTL) from now. NotFoundError once it expired or was released. */
-  async renew(
-    lease: LeaseRef & { acquiredAt?: number; expiresAt?: number },
-    opts: { ttlMs?: number } = {},
-  ): Promise<Lease> {
+  /**
+   * Extends a lease to `ttlMs` from now; without `ttlMs`, by the TTL the held lease (from `acquireSlot` or
+   * `renew`) carries. A stored lease (from `usage`) carries none: pass `ttlMs`. NotFoundError once it expired or
+   * was released.
+   */
+  async renew(lease: LeaseRef & { ttlMs?: number }, opts: { ttlMs?: number } = {}): Promise<HeldLease> {
     const ref = parseInput(leaseRefSchema, { id: lease?.id, tenantId: lease?.tenantId }, 'lease');
-    const fallback =
-      lease.expiresAt !== undefined && lease.acquiredAt !== undefined
-        ? lease.expiresAt - lease.acquiredAt
-        : undefined;
-    const ttl = parseInput(acquireSchema.shape.ttlMs, opts.ttlMs ?? fallback, 'ttlMs');
+    // Not expiresAt - acquiredAt: acquiredAt stays put, so that would grow the TTL by every renewal's age.
+    const ttlMs = parseInput(acquireSchema.shape.ttlMs, opts?.ttlMs ?? lease.ttlMs, 'ttlMs');
     const now = this.#d.clock.now();
-    const renewed = await this.#d.store.quotas.renewLease(ref.tenantId, ref.id, now + ttl, now);
+    const renewed = await this.#d.store.quotas.renewLease(ref.tenantId, ref.id, now + ttlMs, now);
     if (!renewed) throw new NotFoundError(`lease ${ref.id} is no longer held (expired or released)`);
-    return renewed;
+    return { ...renewed, ttlMs };
   }
 
   /**
@@ -309,6 +328,44 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     }
     await this.#d.store.quotas.purgeExpired(now);
     return closed;
+  }
+
+  async #consumeSoft(
+    tx: P,
+    req: ConsumeRequest,
+  ): Promise<{ out: ConsumeOutcome; committed: (() => void) | undefined }> {
+    const out = await tx.quotas.consume(req);
+    if (out.status !== 'consumed' || out.enforcement !== 'soft' || out.replayed || out.limit <= 0) {
+      return { out, committed: undefined };
+    }
+    const committed = await this.#thresholds.check(
+      tx,
+      req.tenantId,
+      req.quota,
+      out.used,
+      out.limit,
+      out.periodStart,
+      req.now,
+    );
+    return { out, committed };
+  }
+
+  // The enforcement of a tenant's quota as last seen by this process (read once, then kept up to date from
+  // consume outcomes); 'hard' for a row that does not exist (the consume then reports it missing).
+  async #enforcementOf(tenantId: string, quota: string): Promise<QuotaEnforcement> {
+    const key = `${tenantId}|${quota}`;
+    const known = this.#enforcement.get(key);
+    if (known) return known;
+    const row = await this.#d.store.quotas.get(tenantId, quota);
+    if (!row) return 'hard';
+    this.#remember(key, row.enforcement);
+    return row.enforcement;
+  }
+
+  #remember(key: string, enforcement: QuotaEnforcement): void {
+    if (this.#enforcement.get(key) === enforcement) return;
+    if (this.#enforcement.size >= 10_000) this.#enforcement.clear();
+    this.#enforcement.set(key, enforcement);
   }
 
   // Quotas counted by consume/release (not leases).

@@ -3,7 +3,10 @@ import type { Lease, QuotaEnforcement, QuotaKind } from '@ax/core';
 /** Soft-limit thresholds, in percent of the limit. */
 export const SOFT_THRESHOLDS: readonly number[] = Object.freeze([80, 100, 120]);
 
-/** How long an idempotency key of a quota without periods is kept (24 h); periodic quotas keep it to the period's end. */
+/**
+ * How long an idempotency key is kept at least (24 h); periodic quotas keep it to the period's end when that
+ * is later, so a retry just after a period ends replays instead of counting again in the next period.
+ */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 /** What a successful consume returns (a retried idempotency key returns the first call's result). */
@@ -50,6 +53,12 @@ export interface TenantUsage {
   quotas: QuotaUsageItem[];
   leases: Lease[];
 }
+
+/** A lease this process holds: the stored lease plus the TTL it was taken (or last renewed) with. */
+export type HeldLease = Lease & {
+  /** What `renew` extends by when it is not given a `ttlMs`. */
+  ttlMs: number;
+};
 
 /** A lease reference: the lease itself, or its id and tenant. */
 export type LeaseRef = Pick<Lease, 'id' | 'tenantId'>;

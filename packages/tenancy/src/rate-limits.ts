@@ -1,4 +1,4 @@
-import { AxError, parseInput, RateLimitExceededError } from '@ax/core';
+import { AxError, parseInput, RateLimitExceededError, ValidationError } from '@ax/core';
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -78,7 +78,10 @@ export interface RateLimitOptions {
 
 /**
  * Per-user and per-tenant rate limits on rate-limiter-flexible. A request is charged against both limits;
- * when either is spent, RateLimitExceededError with the longer `retryAfterMs`.
+ * when either is spent, RateLimitExceededError with the longer `retryAfterMs`. A request refused by one
+ * limit is not charged to the other: the user is checked first and the tenant only read when the user is
+ * refused (so one noisy user cannot spend the whole tenant's budget), and a user whose tenant refuses gets
+ * its point back.
  */
 export class RateLimitService {
   /** The limiter of each scope (for `get`, `delete`, `block` and friends). */
@@ -97,29 +100,67 @@ export class RateLimitService {
     });
   }
 
-  /** Charges `cost` (default 1) to the tenant and, when given, the user; throws RateLimitExceededError past either. */
+  /**
+   * Charges `cost` (default 1) to the user, when given, and the tenant; throws RateLimitExceededError past
+   * either, having charged neither (a refused scope keeps the attempt, as rate-limiter-flexible counts it).
+   * A cost larger than a window's points can never pass: ValidationError.
+   */
   async check(input: { tenantId: string; userId?: string; cost?: number }): Promise<RateLimitResult> {
     const q = parseInput(checkSchema, input, 'rate limit check');
-    const tenantP = this.limiters.tenant.consume(q.tenantId, q.cost);
-    const userP = q.userId === undefined ? undefined : this.limiters.user.consume(q.userId, q.cost);
-    const [t, u] = await Promise.allSettled([tenantP, userP]);
-    const tenant = settle(t, 'tenant');
-    const user = userP ? settle(u!, 'user') : undefined;
-    const denied = [tenant, user].filter((r): r is Denied => r?.denied === true);
-    if (denied.length > 0) {
-      const retryAfterMs = Math.max(...denied.map((d) => d.res.msBeforeNext));
-      throw new RateLimitExceededError(retryAfterMs, {
-        details: { scopes: denied.map((d) => d.scope), tenantId: q.tenantId },
-      });
+    const most = Math.min(
+      this.rules.tenant.points,
+      q.userId === undefined ? Infinity : this.rules.user.points,
+    );
+    if (q.cost > most) {
+      throw new ValidationError(
+        `a cost of ${q.cost} exceeds what a window allows (${most}): it can never pass`,
+        [{ path: ['cost'], message: `at most ${most}`, code: 'custom' }],
+      );
     }
-    const tRes = (tenant as Allowed).res;
-    const uRes = (user as Allowed | undefined)?.res;
+    const { user: userLimiter, tenant: tenantLimiter } = this.limiters;
+    let user: Allowed | undefined;
+    if (q.userId !== undefined) {
+      const u = await settle(userLimiter.consume(q.userId, q.cost), 'user');
+      if (u.denied) {
+        // Not charged to the tenant; read only so that retryAfterMs also covers a tenant that is full.
+        const t = await peek(tenantLimiter, q.tenantId, q.cost, this.rules.tenant.points);
+        throw exceeded(q.tenantId, t ? [t, u] : [u]);
+      }
+      user = u;
+    }
+    const tenant = await settle(tenantLimiter.consume(q.tenantId, q.cost), 'tenant');
+    if (tenant.denied) {
+      if (q.userId !== undefined) await settle(userLimiter.reward(q.userId, q.cost), 'user');
+      throw exceeded(q.tenantId, [tenant]);
+    }
+    const tRes = tenant.res;
+    const uRes = user?.res;
     return {
       tenantRemaining: tRes.remainingPoints,
       userRemaining: uRes ? uRes.remainingPoints : null,
       resetMs: uRes ? Math.min(tRes.msBeforeNext, uRes.msBeforeNext) : tRes.msBeforeNext,
     };
   }
+}
+
+function exceeded(tenantId: string, denied: Denied[]): RateLimitExceededError {
+  const retryAfterMs = Math.max(...denied.map((d) => d.res.msBeforeNext));
+  return new RateLimitExceededError(retryAfterMs, {
+    details: { scopes: denied.map((d) => d.scope), tenantId },
+  });
+}
+
+// The tenant's window as it stands, as a refusal when `cost` more would not fit; null when it would.
+async function peek(
+  limiter: RateLimiterAbstract,
+  key: string,
+  cost: number,
+  points: number,
+): Promise<Denied | null> {
+  const r = await settle(limiter.get(key), 'tenant');
+  const res = r.res;
+  if (!res || res.consumedPoints + cost <= points) return null;
+  return { denied: true, scope: 'tenant', res };
 }
 
 interface Allowed {
@@ -132,12 +173,15 @@ interface Denied {
   res: RateLimiterRes;
 }
 
-function settle(
-  r: PromiseSettledResult<RateLimiterRes | undefined>,
+// rate-limiter-flexible rejects with a RateLimiterRes when the limit is hit, with an Error when its store fails.
+async function settle<R extends RateLimiterRes | null>(
+  p: Promise<R>,
   scope: 'user' | 'tenant',
-): Allowed | Denied {
-  if (r.status === 'fulfilled') return { denied: false, res: r.value! };
-  // rate-limiter-flexible rejects with a RateLimiterRes when the limit is hit, with an Error when its store fails
-  if (r.reason instanceof RateLimiterRes) return { denied: true, scope, res: r.reason };
-  throw new AxError('INTERNAL', 503, `rate limit store failed (${scope})`, { cause: r.reason });
+): Promise<{ denied: false; res: R } | Denied> {
+  try {
+    return { denied: false, res: await p };
+  } catch (reason) {
+    if (reason instanceof RateLimiterRes) return { denied: true, scope, res: reason };
+    throw new AxError('INTERNAL', 503, `rate limit store failed (${scope})`, { cause: reason });
+  }
 }

@@ -53,16 +53,18 @@ export const releaseSchema = z.object({
   amount: amountSchema,
 });
 
-export const acquireSchema = z.object({
-  tenantId: tenantIdSchema,
-  ttlMs: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 3_600_000),
-  holder: z.string().min(1).max(200).optional(),
-  quota: quotaNameSchema.default('concurrentExecutions'),
-});
+/** Options of `acquireSlot`: strict, so a stray field (a smuggled `tenantId`, a misspelt `ttl`) is refused. */
+export const acquireSchema = z
+  .object({
+    ttlMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3_600_000),
+    holder: z.string().min(1).max(200).optional(),
+    quota: quotaNameSchema.default('concurrentExecutions'),
+  })
+  .strict();
 
 export const leaseRefSchema = z.object({ id: idSchema('lease'), tenantId: tenantIdSchema });
 

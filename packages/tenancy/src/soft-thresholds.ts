@@ -4,27 +4,34 @@ import { SOFT_THRESHOLDS } from './quota-types.js';
 
 /**
  * Soft limits: every threshold the usage has reached is recorded (insert-or-ignore) and announced the first
- * time only. Checking "reached" rather than "crossed by this call" heals a crash between the consume and the
- * record: the next consume records it. Thresholds this process saw recorded are skipped without a write.
+ * time only, through the caller's transaction `tx`, so a record and its event commit together: a listener
+ * that writes an audit record through `tx` gets each threshold exactly once per period, and one that throws
+ * rolls the record back (with the consume that reached it, when that runs in the same transaction).
+ * Checking "reached" rather than "crossed by this call" heals a record that was never written: the next
+ * consume makes it. Thresholds this process saw committed are skipped without a write.
  */
 export class SoftThresholds<P extends TenancyPorts> {
   readonly #d: TenancyDeps<P>;
-  // Highest threshold known recorded, by tenant|quota|period|limit (bounded; a cache only).
+  // Highest threshold known committed, by tenant|quota|period|limit (bounded; a cache only).
   readonly #recorded = new Map<string, number>();
 
   constructor(deps: TenancyDeps<P>) {
     this.#d = deps;
   }
 
-  /** Records and announces the thresholds `used` has reached for the first time in this period and limit. */
+  /**
+   * Records and announces, in `tx`, the thresholds `used` has reached for the first time in this period and
+   * limit. Returns what to call once `tx` has committed (it remembers the records; a rollback must not).
+   */
   async check(
+    tx: P,
     tenantId: string,
     quota: string,
     used: number,
     limit: number,
     periodStart: number | null,
     now: number,
-  ): Promise<void> {
+  ): Promise<() => void> {
     const cacheKey = `${tenantId}|${quota}|${periodStart ?? 0}|${limit}`;
     const known = this.#recorded.get(cacheKey) ?? 0;
     let reached = 0;
@@ -32,18 +39,19 @@ export class SoftThresholds<P extends TenancyPorts> {
       if (used * 100 < t * limit) break;
       reached = t;
       if (t <= known) continue;
-      if (!(await this.#d.store.quotas.recordThreshold(tenantId, quota, periodStart ?? 0, t, now))) continue;
+      if (!(await tx.quotas.recordThreshold(tenantId, quota, periodStart ?? 0, t, now))) continue;
       if (this.#d.events.has('quota.threshold')) {
         await this.#d.events.emit(
           'quota.threshold',
           { at: now, actor: SYSTEM_ACTOR, tenantId, quota, threshold: t, used, limit, periodStart },
-          { tx: undefined },
+          { tx },
         );
       }
     }
-    if (reached > known) {
+    return () => {
+      if (reached <= (this.#recorded.get(cacheKey) ?? 0)) return;
       if (this.#recorded.size >= 10_000) this.#recorded.clear();
       this.#recorded.set(cacheKey, reached);
-    }
+    };
   }
 }

@@ -1,8 +1,17 @@
-import { type Clock, createIdGenerator, type IdGenerator, systemClock, type Transactional } from '@ax/core';
+import {
+  type Clock,
+  createIdGenerator,
+  type IdGenerator,
+  parseInput,
+  systemClock,
+  type Transactional,
+} from '@ax/core';
+import { z } from 'zod';
 import { type TenancyEmitter, TypedEmitter } from './events.js';
 import { PlanCatalog } from './plans.js';
 import type { TenancyPorts } from './ports.js';
 import { QuotaService } from './quota-service.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from './quota-types.js';
 import { TenantService } from './tenant-service.js';
 
 /** Options of {@link createTenancy}. */
@@ -13,7 +22,7 @@ export interface TenancyOptions<P extends TenancyPorts> {
   ids?: IdGenerator;
   /** Built-in plus custom quotas and plans. */
   plans?: PlanCatalog;
-  /** How long idempotency keys of quotas without periods are kept (default 24 h). */
+  /** How long idempotency keys are kept at least (default 24 h); periodic quotas keep them to the period's end when later. */
   idempotencyTtlMs?: number;
 }
 
@@ -25,6 +34,8 @@ export interface Tenancy<P extends TenancyPorts> {
   /** Typed events for audit: `events.on('tenant.suspended', (e, { tx }) => …)`. */
   events: TenancyEmitter<P>;
 }
+
+const ttlSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 /** Builds the tenant and quota services on a store. */
 export function createTenancy<P extends TenancyPorts>(opts: TenancyOptions<P>): Tenancy<P> {
@@ -38,7 +49,10 @@ export function createTenancy<P extends TenancyPorts>(opts: TenancyOptions<P>): 
   };
   return {
     tenants: new TenantService(deps),
-    quotas: new QuotaService(deps, opts.idempotencyTtlMs),
+    quotas: new QuotaService(
+      deps,
+      parseInput(ttlSchema, opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS, 'idempotencyTtlMs'),
+    ),
     plans: deps.plans,
     events: deps.events,
   };

@@ -1,4 +1,11 @@
-import { ConflictError, NotFoundError, QuotaExceededError, type Tenant, ValidationError } from '@ax/core';
+import {
+  ConflictError,
+  NotFoundError,
+  QuotaExceededError,
+  type StorePorts,
+  type Tenant,
+  ValidationError,
+} from '@ax/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTenancy, PlanCatalog } from '../src/index.js';
 import { type Env, makeEnv, quotaRow } from './helpers.js';
@@ -143,6 +150,18 @@ describe('idempotency keys', () => {
     expect(next).toMatchObject({ replayed: false, used: 5, periodStart: Date.UTC(2026, 1, 1) });
   });
 
+  it('a retry that lands just after the period ended is not counted again in the next period', async () => {
+    const { quotas } = env.tenancy;
+    env.clock.set(Date.UTC(2026, 1, 1) - 1_000);
+    await quotas.consume(t.id, 'executionsThisMonth', 7, { idempotencyKey: 'edge' });
+    env.clock.set(Date.UTC(2026, 1, 1) + 30_000);
+    const retry = await quotas.consume(t.id, 'executionsThisMonth', 7, { idempotencyKey: 'edge' });
+    expect(retry).toMatchObject({ replayed: true, used: 7, periodStart: Date.UTC(2026, 0, 1) });
+    const usage = await quotas.usage(t.id);
+    expect(usage.quotas.find((q) => q.quota === 'executionsThisMonth')?.used).toBe(0);
+    expect((await quotas.history(t.id, 'executionsThisMonth')).map((h) => h.used)).toEqual([7]);
+  });
+
   it('reusing a key with another amount is a ConflictError; a denied consume records no key', async () => {
     const { quotas } = env.tenancy;
     await quotas.consume(t.id, 'workflows', 2, { idempotencyKey: 'a' });
@@ -249,6 +268,42 @@ describe('soft limits', () => {
     expect(fired).toEqual([80]);
   });
 
+  it('the consume, its threshold record and the event commit together: the listener gets tx', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await quotas.consume(t.id, 'workflows', 1); // seen hard (free plan) by this process
+    await tenants.changePlan(t.id, 'metered');
+    const seen: string[] = [];
+    events.on('quota.threshold', async (e, { tx }) => {
+      expect(tx).toBeDefined();
+      // inside the consume's transaction: the usage that reached the threshold and its record are visible
+      const row = await (tx as StorePorts).quotas.get(e.tenantId, e.quota);
+      seen.push(`${e.threshold}@${row?.used}`);
+    });
+    await quotas.consume(t.id, 'apiCallsThisMonth', 40);
+    // a quota this process last saw hard: the consume commits first, the threshold then gets its own tx
+    await quotas.consume(t.id, 'workflows', 7);
+    expect(seen).toEqual(['80@40', '80@8']);
+  });
+
+  it('a failing threshold listener rolls back the consume and the record; the retry announces it', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await tenants.changePlan(t.id, 'metered');
+    const off = events.on('quota.threshold', () => {
+      throw new Error('audit store down');
+    });
+    const before = env.snapshot();
+    await expect(quotas.consume(t.id, 'apiCallsThisMonth', 40)).rejects.toThrow('audit store down');
+    expect(env.snapshot()).toEqual(before); // not counted, not recorded: the caller may simply retry
+    off();
+    const fired: number[] = [];
+    events.on('quota.threshold', (e) => {
+      fired.push(e.threshold);
+    });
+    await quotas.consume(t.id, 'apiCallsThisMonth', 40);
+    expect(fired).toEqual([80]);
+    expect(quotaRow(env.raw, t.id, 'apiCallsThisMonth')?.used).toBe(40);
+  });
+
   it('a new limit re-arms the thresholds', async () => {
     const { quotas, tenants, events } = env.tenancy;
     await tenants.changePlan(t.id, 'metered');
@@ -308,6 +363,24 @@ describe('leases', () => {
     });
   });
 
+  it('renewing the renewed lease keeps its TTL instead of growing it', async () => {
+    const { quotas } = env.tenancy;
+    const start = env.clock.now();
+    let lease = await quotas.acquireSlot(t.id, { ttlMs: 10_000 });
+    for (let i = 1; i <= 5; i++) {
+      env.clock.advance(5_000);
+      lease = await quotas.renew(lease);
+      expect(lease.expiresAt, `renewal ${i}`).toBe(env.clock.now() + 10_000);
+    }
+    // a holder that dies now frees its slot one TTL later, not after an ever longer one
+    expect(lease.expiresAt).toBe(start + 35_000);
+    expect(lease.acquiredAt).toBe(start);
+    // a lease read back from storage does not know its TTL: say it
+    const stored = (await quotas.usage(t.id)).leases[0]!;
+    await expect(quotas.renew(stored)).rejects.toBeInstanceOf(ValidationError);
+    expect((await quotas.renew(stored, { ttlMs: 1_000 })).expiresAt).toBe(env.clock.now() + 1_000);
+  });
+
   it('another tenant’s lease id releases nothing', async () => {
     const { quotas, tenants } = env.tenancy;
     const other = await tenants.create({ name: 'Other', slug: 'other' });
@@ -327,5 +400,31 @@ describe('leases', () => {
       ValidationError,
     );
     await expect(quotas.release({ id: "lse_'", tenantId: t.id })).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe('options cannot redirect a call to another tenant', () => {
+  it('acquireSlot refuses a tenantId (or any unknown field) smuggled in its options', async () => {
+    const { quotas, tenants } = env.tenancy;
+    const other = await tenants.create({ name: 'Other', slug: 'other' });
+    const opts = { ttlMs: 10_000, tenantId: other.id } as unknown as { ttlMs: number };
+    await expect(quotas.acquireSlot(t.id, opts)).rejects.toBeInstanceOf(ValidationError);
+    expect(env.raw.prepare('SELECT count(*) AS n FROM ax_quota_leases').get()).toEqual({ n: 0 });
+    await expect(quotas.acquireSlot(t.id, { ttlMs: 1, ttl: 5 } as never)).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+});
+
+describe('createTenancy options', () => {
+  it('refuses an idempotency TTL that is not a positive integer (a NaN expiry broke keyed consumes)', async () => {
+    for (const idempotencyTtlMs of [Number.NaN, -1, 0, 1.5]) {
+      expect(() => createTenancy({ store: env.store, idempotencyTtlMs }), `${idempotencyTtlMs}`).toThrow(
+        ValidationError,
+      );
+    }
+    const ok = createTenancy({ store: env.store, clock: env.clock, idempotencyTtlMs: 60_000 });
+    const r = await ok.quotas.consume(t.id, 'workflows', 1, { idempotencyKey: 'ttl' });
+    expect(r.replayed).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { QuotaExceededError } from '@ax/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { METERED } from './fixtures/metered.js';
 import { type Env, makeEnv, quotaRow } from './helpers.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'consumer.ts');
@@ -18,6 +19,7 @@ interface Report {
   exceeded?: number;
   replayed?: number;
   errors?: string[];
+  thresholds?: number[];
   leases?: { id: string; expiresAt: number }[];
 }
 
@@ -50,7 +52,13 @@ function racer(kind: 'process' | 'thread', job: object, onMessage: (m: Report) =
   };
 }
 
-async function race(env: Env, tenantId: string, mode: 'consume' | 'idempotent', perRacer: number) {
+async function race(
+  env: Env,
+  tenantId: string,
+  mode: 'consume' | 'idempotent' | 'soft',
+  perRacer: number,
+  quota = 'executionsThisMonth',
+) {
   const go = join(env.file, '..', `go-${mode}`);
   const kinds = ['process', 'thread', 'process', 'thread', 'process', 'thread', 'process', 'thread'] as const;
   const reports: Report[] = [];
@@ -60,14 +68,10 @@ async function race(env: Env, tenantId: string, mode: 'consume' | 'idempotent', 
     allReady = r;
   });
   const racers = kinds.map((kind) =>
-    racer(
-      kind,
-      { file: env.file, tenantId, quota: 'executionsThisMonth', times: perRacer, mode, now: START, go },
-      (m) => {
-        if (m.type === 'ready' && ++ready === kinds.length) allReady();
-        if (m.type === 'done') reports.push(m);
-      },
-    ),
+    racer(kind, { file: env.file, tenantId, quota, times: perRacer, mode, now: START, go }, (m) => {
+      if (m.type === 'ready' && ++ready === kinds.length) allReady();
+      if (m.type === 'done') reports.push(m);
+    }),
   );
   // a racer that dies before it is ready fails the test instead of hanging it
   await Promise.race([
@@ -106,6 +110,22 @@ describe('concurrent consumers on one SQLite file', () => {
     expect(reports.reduce((n, r) => n + r.ok!, 0)).toBe(1);
     expect(reports.reduce((n, r) => n + r.replayed!, 0)).toBe(199);
     expect(quotaRow(env.raw, t.id, 'executionsThisMonth')?.used).toBe(1);
+  }, 120_000);
+});
+
+describe('soft-limit thresholds across processes', () => {
+  it('8 racers push a soft quota to 200%: each threshold is announced exactly once, by one of them', async () => {
+    const { tenants } = env.tenancy;
+    env.tenancy.plans.definePlan(METERED);
+    const t = await tenants.create({ name: 'Race', slug: 'race' });
+    await tenants.changePlan(t.id, 'metered');
+    const reports = await race(env, t.id, 'soft', 25, 'apiCallsThisMonth');
+    expect(reports.flatMap((r) => r.errors)).toEqual([]);
+    expect(reports.reduce((n, r) => n + r.ok!, 0)).toBe(200);
+    expect(reports.flatMap((r) => r.thresholds!).sort()).toEqual([100, 120, 80]);
+    expect(
+      env.raw.prepare('SELECT threshold FROM ax_quota_thresholds WHERE tenant_id = ? ORDER BY 1').all(t.id),
+    ).toEqual([{ threshold: 80 }, { threshold: 100 }, { threshold: 120 }]);
   }, 120_000);
 });
 

@@ -46,8 +46,9 @@ function positiveInt(value: string, flag: string): number {
   return n;
 }
 
-async function execContext(ctx: CommandContext, tenantId: string): Promise<ExecutionContext> {
-  return { tenantId, actor: ctx.actor, requestId: undefined };
+/** Checks the principal (`--as`, else the operator) holds `permission` in the tenant; its context. */
+function execContext(ctx: CommandContext, tenantId: string, permission: string): Promise<ExecutionContext> {
+  return ctx.authorize(tenantId, permission);
 }
 
 function readJsonFile(path: string, what: string): unknown {
@@ -101,12 +102,9 @@ export function registerAudit(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, o: Record<string, string | boolean | undefined>) => {
         const log = await auditService(ctx);
-        if (o.allTenants && ctx.actor.type !== 'system') {
-          throw new ValidationError('--all-tenants is for the platform operator, not with --as', [
-            { path: ['allTenants'], message: 'not allowed', code: 'custom' },
-          ]);
-        }
         const tenantId = o.tenant ? (await ctx.tenant(String(o.tenant))).id : undefined;
+        if (tenantId && !o.allTenants) await execContext(ctx, tenantId, 'audit.read');
+        else await ctx.authorizePlatform('audit query across tenants');
         const act = o.action as string | undefined;
         const prefix = act && (act.endsWith('*') || act.endsWith('.')) ? act.replace(/\*$/, '') : undefined;
         const page = await log.query({
@@ -143,6 +141,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
       action(async (ctx, o: { tenant: string; out: string; format: string; from?: string; to?: string }) => {
         const log = await auditService(ctx);
         const tenant = await ctx.tenant(o.tenant);
+        const exportCtx = await execContext(ctx, tenant.id, 'audit.export');
         if (o.format !== 'jsonl' && o.format !== 'csv') {
           throw new ValidationError('invalid --format: expected jsonl or csv', [
             { path: ['format'], message: 'jsonl | csv', code: 'custom' },
@@ -154,7 +153,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
           from: o.from ? positiveInt(o.from, 'from') : undefined,
           to: o.to ? positiveInt(o.to, 'to') : undefined,
           onProgress: progressBar(ctx),
-          ctx: await execContext(ctx, tenant.id),
+          ctx: exportCtx,
         });
         ctx.out.result({ file, manifestFile: manifestPathFor(file), manifest }, () =>
           [
@@ -178,6 +177,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
       action(async (ctx, o: { tenant: string; checkpoint?: string; from?: string; to?: string }) => {
         const log = await auditService(ctx);
         const tenant = await ctx.tenant(o.tenant);
+        const verifyCtx = await execContext(ctx, tenant.id, 'audit.verify');
         const checkpoint = o.checkpoint
           ? parseInput(
               publishedCheckpointSchema,
@@ -190,7 +190,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
           from: o.from ? positiveInt(o.from, 'from') : undefined,
           to: o.to ? positiveInt(o.to, 'to') : undefined,
         });
-        await log.append(await execContext(ctx, tenant.id), {
+        await log.append(verifyCtx, {
           action: 'audit.verify',
           outcome: result.ok ? 'success' : 'failure',
           resource: tenant.id,
@@ -240,6 +240,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
       action(async (ctx, o: { tenant: string; out?: string }) => {
         const log = await auditService(ctx);
         const tenant = await ctx.tenant(o.tenant);
+        await execContext(ctx, tenant.id, 'audit.verify');
         const cp = await log.checkpoint(tenant.id);
         if (o.out) writeFileSync(resolve(ctx.env.cwd, o.out), `${JSON.stringify(cp, null, 2)}\n`);
         ctx.out.result(cp, () =>
@@ -259,6 +260,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
       action(async (ctx, o: { tenant: string; since: string; until?: string; format: string }) => {
         const log = await auditService(ctx);
         const tenant = await ctx.tenant(o.tenant);
+        await execContext(ctx, tenant.id, 'audit.read');
         const now = Date.now();
         const report = await complianceReport(log, {
           tenantId: tenant.id,
@@ -286,6 +288,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
       action(async (ctx, o: { tenant: string; days?: string; archiveDir?: string }) => {
         const log = await auditService(ctx);
         const tenant = await ctx.tenant(o.tenant);
+        const pruneCtx = await execContext(ctx, tenant.id, 'admin.manage');
         if (o.days) await setRetentionPolicy(log, tenant.id, positiveInt(o.days, 'days'));
         const archiveDir = o.archiveDir
           ? resolve(ctx.env.cwd, o.archiveDir)
@@ -293,7 +296,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
         const r = await applyRetention(log, {
           tenantId: tenant.id,
           archiveDir,
-          ctx: await execContext(ctx, tenant.id),
+          ctx: pruneCtx,
         });
         ctx.out.result(r, () =>
           r.pruned === 0

@@ -1,7 +1,7 @@
 import type { AuditEventInput, AuditLog } from '@ax/audit';
 import type { Actor, StorePorts } from '@ax/core';
 import type { ChangeEvent, RbacEvents, TypedEmitter as RbacTypedEmitter } from '@ax/rbac';
-import type { SecretEvent, SecretEvents } from '@ax/secrets';
+import type { SecretChangeRecorder, SecretEvent, SecretEvents } from '@ax/secrets';
 import type { EventContext, TenancyEmitter, TenancyEvents } from '@ax/tenancy';
 
 type RbacEmitter = RbacTypedEmitter<RbacEvents>;
@@ -134,11 +134,32 @@ const SECRET_ACTIONS: Record<SecretEvent['type'], string> = {
 };
 
 /**
- * Records secret events (create, update, read, delete) with the key and version, never the value. The
- * secrets emitter is synchronous, so writes are tracked and flushed before the command ends.
+ * Records secret changes (create, update, delete) with the key and version, never the value, inside the
+ * change's own transaction (the secrets manager's `recordChange`): the change and its audit event commit
+ * together or not at all.
  */
-export function wireSecretsAudit(events: SecretEvents, audit: () => Promise<AuditLog>): () => void {
-  return events.on('*', (e) => {
+export function recordSecretChanges(log: AuditLog): SecretChangeRecorder {
+  return async (e, tx) => {
+    if (!tx.audit) throw new Error('secret change recorder needs a transaction with the audit port');
+    await log.record(
+      { audit: tx.audit },
+      { tenantId: e.tenantId, actor: e.actor, requestId: e.requestId },
+      {
+        action: SECRET_ACTIONS[e.type],
+        resource: e.key,
+        resourceType: 'secret',
+        metadata: { version: e.version, at: e.at },
+      },
+    );
+  };
+}
+
+/**
+ * Records secret reads. A read changes nothing, so there is no transaction to join: the synchronous event
+ * starts the write, which is tracked and flushed before the command ends.
+ */
+export function wireSecretReadsAudit(events: SecretEvents, audit: () => Promise<AuditLog>): () => void {
+  return events.on('accessed', (e) => {
     trackAudit(
       audit().then((log) =>
         log.append(

@@ -4,7 +4,7 @@ import { Keyring } from '@ax/crypto';
 import type { Command } from 'commander';
 import type { SqliteStore } from '@ax/store-sqlite';
 import type { CommandContext } from '../context.js';
-import { APP_AUDIT_ACTIONS, flushAudit } from './audit-wiring.js';
+import { APP_AUDIT_ACTIONS, flushAudit, PLATFORM_AUDIT_TENANT } from './audit-wiring.js';
 import { ExitWith } from '../exit-codes.js';
 
 /** The MAC purpose audit signatures use in the keyring: one key per purpose and version. */
@@ -56,8 +56,8 @@ export function auditForStore(
 /**
  * Records a command run `--as <user>` as `command.run` in the tenant it named (`--tenant`), with the user as
  * actor and the outcome: `denied` for FORBIDDEN, `failure` for any other error or a "no" answer (exit 3),
- * else `success`. Option names are recorded, never their values. Commands without a tenant are not recorded;
- * a failure to record is reported on stderr and does not change the command's exit code.
+ * else `success`. Option names are recorded, never their values. Commands about no tenant (keys, tenant
+ * create) go to the platform chain; a failure to record is reported on stderr and does not change the command's exit code.
  */
 export async function auditAsCommand(ctx: CommandContext, cmd: Command, failure: unknown): Promise<void> {
   try {
@@ -67,15 +67,17 @@ export async function auditAsCommand(ctx: CommandContext, cmd: Command, failure:
   }
   if (!ctx.opts.as) return;
   const tenantOpt = (cmd.opts() as { tenant?: unknown }).tenant;
-  if (typeof tenantOpt !== 'string') return;
   try {
-    const tenant = await ctx.tenant(tenantOpt);
+    // the tenant the command was authorized in, else its --tenant, else the platform chain
+    const tenantId =
+      ctx.authorizedTenantId ??
+      (typeof tenantOpt === 'string' ? (await ctx.tenant(tenantOpt)).id : PLATFORM_AUDIT_TENANT);
     const log = await auditService(ctx, { quiet: true });
     const code = failure === null ? null : failure instanceof ExitWith ? 'NO' : toAxError(failure).code;
     const names: string[] = [];
     for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
     await log.append(
-      { tenantId: tenant.id, actor: await ctx.principal().catch(() => ctx.actor) },
+      { tenantId, actor: await ctx.principal().catch(() => ctx.actor) },
       {
         action: 'command.run',
         outcome: code === null ? 'success' : code === 'FORBIDDEN' ? 'denied' : 'failure',

@@ -3,7 +3,7 @@ import { SecretsManager } from '@ax/secrets';
 import type { SqliteStore } from '@ax/store-sqlite';
 import type { CommandContext } from '../context.js';
 import { auditService } from './audit.js';
-import { wireSecretsAudit } from './audit-wiring.js';
+import { recordSecretChanges, wireSecretReadsAudit } from './audit-wiring.js';
 
 /** The keyring and secrets manager over the command's store. The master key comes from AX_MASTER_KEY only. */
 export interface SecretServices {
@@ -22,7 +22,8 @@ export async function secretServices(ctx: CommandContext): Promise<SecretService
     reserveBlockSize: 64,
     onWarning: (message) => ctx.out.warn(message),
   });
-  const secrets = new SecretsManager({ store, keyring });
-  wireSecretsAudit(secrets.events, () => auditService(ctx, { quiet: true }));
+  const audit = await auditService(ctx, { quiet: true });
+  const secrets = new SecretsManager({ store, keyring, recordChange: recordSecretChanges(audit) });
+  wireSecretReadsAudit(secrets.events, async () => audit);
   return { store, keyring, secrets };
 }

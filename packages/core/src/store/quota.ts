@@ -49,9 +49,9 @@ export interface ConsumeRequest {
   amount: number;
   now: number;
   /**
-   * When set, the result is recorded under `key` in the same transaction as the update, kept until the
-   * quota's period ends (or `now + ttlMs` for quotas without a period), and a later call with the same key
-   * returns that first result instead of consuming again.
+   * When set, the result is recorded under `key` in the same transaction as the update, kept until the later
+   * of the quota's period end and `now + ttlMs` (so a retry just after a period ends is not counted again in
+   * the next one), and a later call with the same key returns that first result instead of consuming again.
    */
   idempotency?: { key: string; ttlMs: number };
 }
