@@ -47,7 +47,10 @@ export async function requirePermission(
 }
 
 export function requirePlatformAdmin(policy: CompiledPolicy, ctx: ExecutionContext): void {
-  if (ctx.actor.type === 'system' || policy.superAdmin) return;
+  if (ctx.actor.type === 'system') return;
+  // The flag alone is not enough: a suspended super-admin holds nothing, and must not be able to lift its own
+  // suspension. The tenant the context names does not matter for platform operations.
+  if (policy.superAdmin && policy.state !== 'user-suspended' && policy.state !== 'user-unknown') return;
   throw forbidden('super-admin-required', 'only a platform super-admin or the system operator may do this');
 }
 
