@@ -5,6 +5,7 @@ import {
   type StoredRule,
   ValidationError,
 } from '@ax/core';
+import { subject as tag } from '@casl/ability';
 import type { AdminDeps } from './admin.js';
 import { type CompiledPolicy, expandRoles, type RoleDefinition, rulesOfRoles } from './compile.js';
 import { explainPolicy } from './decide.js';
@@ -29,21 +30,66 @@ export function forbidden(
 
 export const ctxTenant = (ctx: ExecutionContext) => ctx.tenantId;
 
+/** What an administrative permission is checked on: the object (a role, a user) and the fields it changes. */
+export interface PermissionTarget {
+  object: Record<string, unknown>;
+  /** Fields written; each must be allowed (a rule with `fields` covers only those). */
+  fields?: readonly string[];
+}
+
+/** The object a role is checked as, for conditions on `Role` (`{ name: 'viewer' }`). */
+export function roleObject(tenantId: string, name: string): Record<string, unknown> {
+  return { tenantId, name, system: isSystemRoleName(name) };
+}
+
+/**
+ * Refuses unless the actor may use `permission`. With a target, the check is made on that object and for each
+ * field written, so a condition (`assign` only `{ name: 'viewer' }`) or a field list (`write` only
+ * `description`) on the administrative permission limits what it allows; without one it is a type-level check.
+ */
 export async function requirePermission(
   deps: AdminDeps,
   ctx: ExecutionContext,
   permission: string,
+  target?: PermissionTarget,
 ): Promise<CompiledPolicy> {
   const policy = await deps.policyOf(ctx);
-  const { action, subject } = deps.catalog.toRule(permission);
-  const decision = explainPolicy(policy, action, subject);
-  if (!decision.allowed) {
-    throw forbidden('missing-permission', `${permission} is required: ${decision.reason}`, {
-      permission,
-      reason: decision.reason,
-    });
-  }
+  assertPermission(policy, deps, permission, target);
   return policy;
+}
+
+/** The synchronous part of {@link requirePermission}. */
+export function assertPermission(
+  policy: CompiledPolicy,
+  deps: Pick<AdminDeps, 'catalog'>,
+  permission: string,
+  target?: PermissionTarget,
+): void {
+  const { action, subject } = deps.catalog.toRule(permission);
+  const fields: (string | undefined)[] = target?.fields?.length ? [...target.fields] : [undefined];
+  for (const field of fields) {
+    // a fresh tagged copy per check: CASL's `subject()` marks the object it is given
+    const on = target ? tag(subject, { ...target.object }) : subject;
+    const decision = explainPolicy(policy, action, on, field);
+    if (!decision.allowed) {
+      throw forbidden(
+        'missing-permission',
+        `${permission} is required${field ? ` on field ${field}` : ''}: ${decision.reason}`,
+        { permission, reason: decision.reason, ...(field ? { field } : {}) },
+      );
+    }
+  }
+}
+
+/** True when the actor may use `permission` on the object (filters lists). */
+export function allowsOn(
+  policy: CompiledPolicy,
+  deps: Pick<AdminDeps, 'catalog'>,
+  permission: string,
+  object: Record<string, unknown>,
+): boolean {
+  const { action, subject } = deps.catalog.toRule(permission);
+  return explainPolicy(policy, action, tag(subject, { ...object })).allowed;
 }
 
 export function requirePlatformAdmin(policy: CompiledPolicy, ctx: ExecutionContext): void {
