@@ -199,6 +199,9 @@ export async function updateRole(
     rules: parsed.rules ?? current.rules,
     extends: parsed.extends ?? current.extends,
   };
+  // What the role grants now, too: else a role.write holder could strip (or rewrite) a stronger role, which
+  // revoke and deleteRole already refuse.
+  assertHoldsAll(actor, ctx, grantedRules(deps, current, roles), `role ${name}`);
   roles.delete(name);
   checkGraph(next, roles);
   assertHoldsAll(actor, ctx, grantedRules(deps, next, roles), `role ${name}`);

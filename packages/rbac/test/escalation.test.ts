@@ -102,6 +102,20 @@ describe('privilege escalation is refused, with the error code', () => {
     expect((await f.store.rbac.listAssignments({ tenantId: m.t.id, userId: theirAdmin.id })).length).toBe(1);
   });
 
+  it('cannot rewrite a role that grants more than it holds, not even to narrow it', async () => {
+    const { t, ctx } = await roleManager();
+    await f.rbac.createRole(f.as(t.id), { name: 'owners', permissions: ['*'] });
+    const owner = await f.member(t.id, ['owners']);
+    for (const patch of [{ permissions: [] }, { permissions: ['workflow.read'] }, { description: 'gone' }]) {
+      await expect(f.rbac.updateRole(ctx, 'owners', patch)).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+        details: { denial: 'privilege-escalation', missing: '*' },
+      });
+    }
+    expect((await f.store.rbac.getRole(t.id, 'owners'))?.permissions).toEqual(['*']);
+    expect(await f.rbac.can(f.as(t.id, owner.id), 'delete', 'Secret')).toBe(true);
+  });
+
   it('system roles cannot be updated, deleted or shadowed, even by an admin', async () => {
     const t = await f.tenant();
     const admin = await f.member(t.id, ['admin']);
