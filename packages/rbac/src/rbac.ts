@@ -110,6 +110,11 @@ export class Rbac<P extends string = BuiltinPermission> {
   readonly #signal: { generation: number };
   readonly #entries = new Map<string, Map<string, CacheEntry>>();
   readonly #inflight = new Map<string, Promise<CompiledPolicy>>();
+  // The store's policy epoch as last read, and until when that read is trusted. The epoch is store-wide, so one
+  // read re-validates every cached set loaded at that epoch: at most one read per time-to-live, however many
+  // (tenant, user) sets are cached or checked at once.
+  #epoch = { value: Number.NaN, validUntil: Number.NEGATIVE_INFINITY };
+  #epochRead: Promise<number> | undefined;
   #size = 0;
   readonly #systemPolicy: CompiledPolicy;
   readonly #noRolesPolicy: CompiledPolicy;
@@ -332,8 +337,11 @@ export class Rbac<P extends string = BuiltinPermission> {
     if (ctx.actor.type !== 'user')
       return ctx.actor.type === 'system' ? this.#systemPolicy : this.#noRolesPolicy;
     const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
-    if (entry && entry.generation === this.#signal.generation && this.#clock.now() < entry.validUntil) {
-      return entry.policy;
+    if (entry && entry.generation === this.#signal.generation) {
+      const now = this.#clock.now();
+      if (now < entry.validUntil) return entry.policy;
+      // loaded at the epoch a recent read found still current: nothing has changed since it was loaded
+      if (entry.epoch === this.#epoch.value && now < this.#epoch.validUntil) return entry.policy;
     }
     return undefined;
   }
@@ -342,12 +350,9 @@ export class Rbac<P extends string = BuiltinPermission> {
     const generation = this.#signal.generation;
     const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
     if (entry && entry.generation === generation) {
-      // time-to-live passed: one cheap read tells whether anything changed anywhere
-      const epoch = await this.#store.rbac.epoch();
-      if (epoch === entry.epoch && this.#signal.generation === generation) {
-        entry.validUntil = this.#clock.now() + this.#ttl;
-        return entry.policy;
-      }
+      // time-to-live passed: one cheap read (shared) tells whether anything changed anywhere
+      const epoch = await this.#currentEpoch();
+      if (epoch === entry.epoch && this.#signal.generation === generation) return entry.policy;
     }
     // Loads are shared only within one generation: a caller arriving after a write never joins a load that
     // began before it.
@@ -359,7 +364,27 @@ export class Rbac<P extends string = BuiltinPermission> {
     return load;
   }
 
+  // The store's epoch: the last read while it is trusted, else one read shared by every caller meanwhile.
+  #currentEpoch(): Promise<number> {
+    if (this.#clock.now() < this.#epoch.validUntil) return Promise.resolve(this.#epoch.value);
+    this.#epochRead ??= this.#readEpoch();
+    return this.#epochRead;
+  }
+
+  async #readEpoch(): Promise<number> {
+    // trusted from when the read began, so a change made after it is seen within one time-to-live of it
+    const startedAt = this.#clock.now();
+    try {
+      const value = await this.#store.rbac.epoch();
+      this.#epoch = { value, validUntil: startedAt + this.#ttl };
+      return value;
+    } finally {
+      this.#epochRead = undefined;
+    }
+  }
+
   async #load(ctx: ExecutionContext, generation: number): Promise<CompiledPolicy> {
+    const startedAt = this.#clock.now();
     const snap = await this.#store.rbac.loadPolicy(ctx.tenantId, ctx.actor.id);
     const state = !snap.user
       ? 'user-unknown'
@@ -382,11 +407,17 @@ export class Rbac<P extends string = BuiltinPermission> {
       this.catalog,
     );
     // A write in this process since the load began: the snapshot may predate it, so do not cache it.
-    if (this.#signal.generation === generation) this.#remember(ctx, policy, snap.epoch, generation);
+    if (this.#signal.generation === generation) this.#remember(ctx, policy, snap.epoch, generation, startedAt);
     return policy;
   }
 
-  #remember(ctx: ExecutionContext, policy: CompiledPolicy, epoch: number, generation: number): void {
+  #remember(
+    ctx: ExecutionContext,
+    policy: CompiledPolicy,
+    epoch: number,
+    generation: number,
+    loadedAt: number,
+  ): void {
     let users = this.#entries.get(ctx.tenantId);
     if (!users) {
       users = new Map();
@@ -397,7 +428,8 @@ export class Rbac<P extends string = BuiltinPermission> {
       policy,
       epoch,
       generation,
-      validUntil: this.#clock.now() + this.#ttl,
+      // from when the load began: its snapshot is at least that new
+      validUntil: loadedAt + this.#ttl,
     });
     if (this.#size > this.#max) {
       // evict the oldest tenant's oldest entry (Maps iterate in insertion order)

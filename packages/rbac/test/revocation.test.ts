@@ -138,3 +138,41 @@ describe('revocation while a load is in flight', () => {
     expect(await after).toBe(false);
   });
 });
+
+describe('re-validation after the time-to-live', () => {
+  it('one epoch read re-validates every cached set, and concurrent checks share it', async () => {
+    const t = await f.tenant();
+    const users = [];
+    for (let i = 0; i < 20; i++) users.push(await f.member(t.id, ['viewer']));
+    let reads = 0;
+    const counted = {
+      ...f.store,
+      rbac: {
+        ...f.store.rbac,
+        epoch: () => {
+          reads++;
+          return f.store.rbac.epoch();
+        },
+      },
+      transaction: f.store.transaction.bind(f.store),
+    };
+    const rbac = createRbac({ store: counted, clock: f.clock, epochTtlMs: 100 });
+    const check = (u: { id: string }) => rbac.can(f.as(t.id, u.id), 'read', 'Workflow');
+    for (const u of users) expect(await check(u)).toBe(true);
+    expect(reads).toBe(0);
+    f.clock.advance(100);
+    // a burst: every user at once, three times each, right after the time-to-live passed
+    const burst = await Promise.all(users.flatMap((u) => [check(u), check(u), check(u)]));
+    expect(burst.every(Boolean)).toBe(true);
+    expect(reads).toBe(1);
+    for (const u of users) expect(await check(u)).toBe(true);
+    expect(reads).toBe(1);
+    // and it still notices a change made elsewhere (here: straight through the port, no rbac call)
+    await f.store.rbac.revoke(t.id, users[0]!.id, 'viewer');
+    expect(await check(users[0]!)).toBe(true); // inside the time-to-live
+    f.clock.advance(100);
+    expect(await check(users[0]!)).toBe(false);
+    expect(await check(users[1]!)).toBe(true);
+    expect(reads).toBe(2);
+  });
+});
