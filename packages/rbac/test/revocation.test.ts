@@ -103,6 +103,7 @@ describe('revocation', () => {
       expect(await send(`check ${t.id} ${u.id}`)).toBe('allowed');
       child.stdin!.write('exit\n');
     } finally {
+      child.stdin!.end(); // else the child's open stdin keeps it alive until the 10 s kill below
       await new Promise((r) => {
         child.once('exit', r);
         setTimeout(() => child.kill(), 10_000).unref();
