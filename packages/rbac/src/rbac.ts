@@ -356,7 +356,9 @@ export class Rbac<P extends string = BuiltinPermission> {
     }
     // Loads are shared only within one generation: a caller arriving after a write never joins a load that
     // began before it.
-    const key = `${generation}\u0000${ctx.tenantId}\u0000${ctx.actor.id}`;
+    // Length-prefixed: ids may hold any character, and a separator alone would let tenant "a\0b" with user "c"
+    // and tenant "a" with user "b\0c" share one load (one tenant's permissions answering for the other).
+    const key = `${generation}:${ctx.tenantId.length}:${ctx.tenantId}:${ctx.actor.id}`;
     const running = this.#inflight.get(key);
     if (running) return running;
     const load = this.#load(ctx, generation).finally(() => this.#inflight.delete(key));
