@@ -67,6 +67,10 @@ const DENIED = Promise.resolve(false);
 
 const ACTOR_TYPES = new Set(['user', 'apiKey', 'system']);
 
+const name = z.string().min(1).max(100);
+const accessArgs = z.object({ action: name, subjectType: name });
+const fieldList = z.array(z.string().max(200)).max(10_000);
+
 function looksValid(ctx: ExecutionContext): boolean {
   return (
     typeof ctx === 'object' &&
@@ -187,7 +191,8 @@ export class Rbac<P extends string = BuiltinPermission> {
     subject: AnySubject,
     allFields: readonly string[],
   ): Promise<string[]> {
-    return (await this.permissions(ctx)).permittedFields(action, subject, allFields);
+    const fields = parseInput(fieldList, allFields, 'allFields');
+    return (await this.permissions(ctx)).permittedFields(action, subject, fields);
   }
 
   /** Why the actor may or may not: the deciding rule, its role and the reason. */
@@ -222,6 +227,7 @@ export class Rbac<P extends string = BuiltinPermission> {
 
   /** The rows of `subjectType` the actor may `action`: all, none, or those matching a condition tree. */
   async accessibleBy(ctx: ExecutionContext, action: string, subjectType: string): Promise<AccessFilter> {
+    parseInput(accessArgs, { action, subjectType }, 'accessibleBy');
     return (await this.permissions(ctx)).accessibleBy(action, subjectType);
   }
 
