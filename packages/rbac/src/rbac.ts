@@ -415,7 +415,8 @@ export class Rbac<P extends string = BuiltinPermission> {
       this.catalog,
     );
     // A write in this process since the load began: the snapshot may predate it, so do not cache it.
-    if (this.#signal.generation === generation) this.#remember(ctx, policy, snap.epoch, generation, startedAt);
+    if (this.#signal.generation === generation)
+      this.#remember(ctx, policy, snap.epoch, generation, startedAt);
     return policy;
   }
 

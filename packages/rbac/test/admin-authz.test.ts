@@ -51,9 +51,9 @@ describe('conditions and fields on the administrative permissions are honoured',
       code: 'FORBIDDEN',
       details: { denial: 'missing-permission', permission: 'role.assign' },
     });
-    await expect(f.rbac.createUser(ctx, { email: 'd@example.test', role: 'developer' })).rejects.toMatchObject(
-      { details: { denial: 'missing-permission', permission: 'role.assign' } },
-    );
+    await expect(
+      f.rbac.createUser(ctx, { email: 'd@example.test', role: 'developer' }),
+    ).rejects.toMatchObject({ details: { denial: 'missing-permission', permission: 'role.assign' } });
     expect(await f.store.rbac.listAssignments({ tenantId: t.id, userId: target.id })).toEqual([]);
     expect(await f.rbac.assign(ctx, { userId: target.id, role: 'viewer' })).toBe(true);
     expect(await f.rbac.revoke(ctx, { userId: target.id, role: 'viewer' })).toBe(true);

@@ -84,12 +84,18 @@ describe('policy tests', () => {
       bad.push(copy);
     };
     // an expectation for a principal, resource or action outside the test's matrix
-    tweak((s) => s.tests[0]!.expected.push({ principal: 'dave', resource: 'mine', actions: { read: 'allow' } }));
+    tweak((s) =>
+      s.tests[0]!.expected.push({ principal: 'dave', resource: 'mine', actions: { read: 'allow' } }),
+    );
     tweak((s) => {
       s.tests[0]!.principals = ['bob', 'carol'];
     });
-    tweak((s) => s.tests[0]!.expected.push({ principal: 'bob', resource: 'gone', actions: { read: 'allow' } }));
-    tweak((s) => s.tests[0]!.expected.push({ principal: 'bob', resource: 'mine', actions: { execute: 'allow' } }));
+    tweak((s) =>
+      s.tests[0]!.expected.push({ principal: 'bob', resource: 'gone', actions: { read: 'allow' } }),
+    );
+    tweak((s) =>
+      s.tests[0]!.expected.push({ principal: 'bob', resource: 'mine', actions: { execute: 'allow' } }),
+    );
     // a typo in a kind or an action: every cell would be "deny" and pass
     tweak((s) => {
       s.resources.mine.kind = 'Workflw';

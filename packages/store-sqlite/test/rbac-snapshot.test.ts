@@ -45,11 +45,15 @@ describe('sqlite rbac loadPolicy', () => {
       stmt.get = ((...args: unknown[]) => {
         if (!fired) {
           fired = true;
-          other.transaction(() => {
-            other.prepare('DELETE FROM rbac_assignments WHERE tenant_id = ? AND user_id = ?').run(t.id, u.id);
-            other.prepare(`UPDATE rbac_roles SET permissions = '["*"]' WHERE tenant_id = ?`).run(t.id);
-            other.prepare('UPDATE rbac_epoch SET epoch = epoch + 2 WHERE id = 1').run();
-          }).immediate();
+          other
+            .transaction(() => {
+              other
+                .prepare('DELETE FROM rbac_assignments WHERE tenant_id = ? AND user_id = ?')
+                .run(t.id, u.id);
+              other.prepare(`UPDATE rbac_roles SET permissions = '["*"]' WHERE tenant_id = ?`).run(t.id);
+              other.prepare('UPDATE rbac_epoch SET epoch = epoch + 2 WHERE id = 1').run();
+            })
+            .immediate();
         }
         return get(...(args as []));
       }) as typeof stmt.get;
