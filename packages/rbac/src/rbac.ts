@@ -61,9 +61,11 @@ interface CacheEntry {
 // every cached permission set of the others stale at once.
 const SIGNALS = new WeakMap<object, { generation: number }>();
 
-// Settled promises are immutable, so the cached path shares two instead of allocating one per check.
-const ALLOWED = Promise.resolve(true);
-const DENIED = Promise.resolve(false);
+// The cached path shares two settled promises instead of allocating one per check. Frozen: a promise is an
+// ordinary object, and a caller giving the one it got an own `then` or `constructor` (or a new prototype) would
+// otherwise change what `await` yields for every later check sharing it (turning every denial into `true`).
+const ALLOWED = Object.freeze(Promise.resolve(true));
+const DENIED = Object.freeze(Promise.resolve(false));
 
 const ACTOR_TYPES = new Set(['user', 'apiKey', 'system']);
 
