@@ -171,6 +171,7 @@ describe('the shared answers of the cached path', () => {
     const tamper = [
       () => Object.defineProperty(mine, 'constructor', { value: Object }),
       () => Object.defineProperty(mine, 'then', { value: (ok: (v: boolean) => void) => ok(true) }),
+      // biome-ignore lint/suspicious/noThenProperty: the attack under test is a thenable
       () => Object.setPrototypeOf(mine, { then: (ok: (v: boolean) => void) => ok(true) }),
     ];
     for (const fn of tamper) {
