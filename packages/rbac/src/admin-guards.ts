@@ -100,30 +100,49 @@ export function requirePlatformAdmin(policy: CompiledPolicy, ctx: ExecutionConte
   throw forbidden('super-admin-required', 'only a platform super-admin or the system operator may do this');
 }
 
-// Conservative: the actor holds (action, subject) only through an unconditional allow over every field,
-// and with no deny rule that could narrow it.
+const covers = (field: string | string[], value: string, any: string): boolean => {
+  const list = [field].flat();
+  return value === any || list.includes(value) || list.includes(any);
+};
+
+// Conservative: the actor holds (action, subject) only through an unconditional allow over every field, and
+// with no deny rule overlapping it anywhere. CASL's possibleRulesFor(action, subject) is not enough for the
+// denies: for `manage` it leaves out a deny of one action, and for `all` a deny on one subject, so an admin
+// narrowed by "never delete secrets" would still "hold" `*` and could hand it to someone else.
 function holds(policy: CompiledPolicy, action: string, subject: string): boolean {
-  const rules = policy.ability.possibleRulesFor(action, subject);
-  return rules.some((r) => !r.inverted && !r.conditions && !r.fields) && !rules.some((r) => r.inverted);
+  const allowed = policy.ability
+    .possibleRulesFor(action, subject)
+    .some((r) => !r.inverted && !r.conditions && !r.fields);
+  return (
+    allowed &&
+    !policy.rules.some(
+      (r) => r.inverted && covers(r.action, action, MANAGE) && covers(r.subject, subject, ALL),
+    )
+  );
 }
 
-/** Refuses granting rules the actor does not hold itself; `*` (manage all) needs `*`. */
+/**
+ * Refuses changing rules the actor does not hold itself; `*` (manage all) needs `*`. Granting a deny narrows,
+ * so it needs nothing; taking one away (`removing`: revoke, delete, or rewrite a role) widens, so the actor
+ * must hold what it denies.
+ */
 export function assertHoldsAll(
   actor: CompiledPolicy,
   ctx: ExecutionContext,
-  granted: readonly StoredRule[],
+  rules: readonly StoredRule[],
   what: string,
+  removing = false,
 ) {
   if (ctx.actor.type === 'system') return;
-  for (const rule of granted) {
-    if (rule.inverted) continue; // a deny never widens anything
+  for (const rule of rules) {
+    if (rule.inverted && !removing) continue; // granting a deny never widens anything
     for (const subject of [rule.subject].flat()) {
       for (const action of [rule.action].flat()) {
         if (holds(actor, action, subject)) continue;
         const permission = action === MANAGE && subject === ALL ? '*' : `${action} ${subject}`;
         throw forbidden(
           'privilege-escalation',
-          `${what} grants ${permission}, which the actor does not hold`,
+          `${what} ${rule.inverted ? 'denies' : 'grants'} ${permission}, which the actor does not hold`,
           {
             missing: permission,
           },

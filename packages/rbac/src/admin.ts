@@ -201,7 +201,7 @@ export async function updateRole(
   };
   // What the role grants now, too: else a role.write holder could strip (or rewrite) a stronger role, which
   // revoke and deleteRole already refuse.
-  assertHoldsAll(actor, ctx, grantedRules(deps, current, roles), `role ${name}`);
+  assertHoldsAll(actor, ctx, grantedRules(deps, current, roles), `role ${name}`, true);
   roles.delete(name);
   checkGraph(next, roles);
   assertHoldsAll(actor, ctx, grantedRules(deps, next, roles), `role ${name}`);
@@ -240,7 +240,7 @@ export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: s
       details: { dependents },
     });
   }
-  assertHoldsAll(actor, ctx, grantedRules(deps, role, roles), `role ${name}`);
+  assertHoldsAll(actor, ctx, grantedRules(deps, role, roles), `role ${name}`, true);
   await write(
     deps,
     ctx,
@@ -272,7 +272,7 @@ export async function listRoles(deps: AdminDeps, ctx: ExecutionContext): Promise
 
 const assignmentSchema = z.object({ userId: z.string().min(1).max(200), role: roleNameSchema }).strict();
 
-async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string) {
+async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string, removing = false) {
   const actor = await requirePermission(deps, ctx, 'role.assign', {
     object: roleObject(ctxTenant(ctx), role),
   });
@@ -286,7 +286,7 @@ async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string
       }
     : roles.get(role);
   if (!def) throw new NotFoundError(`role ${role} not found`);
-  assertHoldsAll(actor, ctx, grantedRules(deps, def, roles), `role ${role}`);
+  assertHoldsAll(actor, ctx, grantedRules(deps, def, roles), `role ${role}`, removing);
 }
 
 export async function assign(
@@ -325,7 +325,7 @@ export async function revoke(
   input: { userId: string; role: string },
 ): Promise<boolean> {
   const { userId, role } = parseInput(assignmentSchema, input, 'assignment');
-  await roleForGrant(deps, ctx, role);
+  await roleForGrant(deps, ctx, role, true);
   let removed = false;
   await write(
     deps,
