@@ -116,7 +116,10 @@ function holds(policy: CompiledPolicy, action: string, subject: string): boolean
   return (
     allowed &&
     !policy.rules.some(
-      (r) => r.inverted && covers(r.action, action, MANAGE) && covers(r.subject, subject, ALL),
+      (r) =>
+        r.inverted &&
+        covers(r.action, action, MANAGE) &&
+        covers(r.subject as string | string[], subject, ALL),
     )
   );
 }

@@ -94,7 +94,11 @@ describe('policy tests', () => {
       s.tests[0]!.expected.push({ principal: 'bob', resource: 'gone', actions: { read: 'allow' } }),
     );
     tweak((s) =>
-      s.tests[0]!.expected.push({ principal: 'bob', resource: 'mine', actions: { execute: 'allow' } }),
+      s.tests[0]!.expected.push({
+        principal: 'bob',
+        resource: 'mine',
+        actions: { execute: 'allow' } as never,
+      }),
     );
     // a typo in a kind or an action: every cell would be "deny" and pass
     tweak((s) => {
