@@ -61,11 +61,23 @@ interface CacheEntry {
 // every cached permission set of the others stale at once.
 const SIGNALS = new WeakMap<object, { generation: number }>();
 
-// The cached path shares two settled promises instead of allocating one per check. Frozen: a promise is an
-// ordinary object, and a caller giving the one it got an own `then` or `constructor` (or a new prototype) would
-// otherwise change what `await` yields for every later check sharing it (turning every denial into `true`).
-const ALLOWED = Object.freeze(Promise.resolve(true));
-const DENIED = Object.freeze(Promise.resolve(false));
+// The cached path shares two settled promises instead of allocating one per check. A promise is an ordinary
+// object: a caller giving the one it got an own `then` or `constructor` would change what `await` yields for
+// every later check sharing it (turning every denial into `true`). So both are pinned as own, non-writable,
+// non-configurable properties (`await` reads only `constructor`; its `then` is then Promise's own). Not frozen:
+// Node's async hooks (AsyncLocalStorage) add a symbol to promises and throw on a non-extensible one.
+function pinned(value: boolean): Promise<boolean> {
+  const p = Promise.resolve(value);
+  for (const [key, v] of [
+    ['then', Promise.prototype.then],
+    ['constructor', Promise],
+  ] as const) {
+    Object.defineProperty(p, key, { value: v, writable: false, configurable: false, enumerable: false });
+  }
+  return p;
+}
+const ALLOWED = pinned(true);
+const DENIED = pinned(false);
 
 const ACTOR_TYPES = new Set(['user', 'apiKey', 'system']);
 

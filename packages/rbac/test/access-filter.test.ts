@@ -153,5 +153,5 @@ describe('SQL rendering against SQLite (property)', () => {
       }),
       { numRuns: 1500 },
     );
-  });
+  }, 60_000); // 1,500 runs: about 2 s alone, over 8 s in a loaded full run
 });
