@@ -1,4 +1,5 @@
 // `pnpm bench [filter]`: runs every suite (or those whose id contains the filter) and writes bench/results.json.
+import { auditCases } from './audit.bench.js';
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
 import { cryptoCases } from './crypto.bench.js';
 import { secretsCases } from './secrets.bench.js';
@@ -11,6 +12,7 @@ type Suite = () => Promise<{ cases: BenchCase[]; cleanup(): Promise<void> }>;
 /** Every benchmark suite. Packages add theirs here. */
 const SUITES: Record<string, Suite> = {
   'store-sqlite': storeSqliteCases,
+  audit: auditCases,
   crypto: cryptoCases,
   secrets: secretsCases,
   rbac: rbacCases,

@@ -3,6 +3,7 @@ import {
   type Actor,
   createContext,
   type ExecutionContext,
+  ForbiddenError,
   NotFoundError,
   SYSTEM_ACTOR,
   type Tenant,
@@ -54,6 +55,13 @@ export interface CommandContext {
    * otherwise (the system operator holds everything), and returns the execution context to call services with.
    */
   authorize(tenantId: string, permission: string): Promise<ExecutionContext>;
+  /**
+   * For commands that act on the whole installation (keys, tenant create/list, init): the system operator,
+   * or an active platform super-admin given with `--as`. Anyone else gets ForbiddenError. Returns the actor.
+   */
+  authorizePlatform(what: string): Promise<Actor>;
+  /** The tenant the last successful or refused `authorize` was about: where an `--as` run is audited. */
+  authorizedTenantId?: string;
 }
 
 /** Builds the context for one command run; `finish()` closes what it opened. */
@@ -88,11 +96,27 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
       return { type: 'user', id: user.id };
     },
     async authorize(tenantId, permission) {
+      ctx.authorizedTenantId = tenantId;
       const ectx = createContext({ tenantId, actor: await ctx.principal() });
       const rbac = rbacFor(await ctx.store());
       const { action, subject } = rbac.catalog.toRule(permission);
       await rbac.require(ectx, action, subject);
       return ectx;
+    },
+    async authorizePlatform(what) {
+      const principal = await ctx.principal();
+      if (principal.type === 'system') return principal;
+      const store = await ctx.store();
+      const [user, superAdmins] = await Promise.all([
+        store.users.get(principal.id),
+        store.rbac.listSuperAdmins(),
+      ]);
+      if (user?.status !== 'active' || !superAdmins.includes(principal.id)) {
+        throw new ForbiddenError(`${what} needs a platform super-admin; --as ${opts.as} is not one`, {
+          details: { permission: what, actor: principal, denial: 'platform-only' },
+        });
+      }
+      return principal;
     },
   };
   return {

@@ -1,5 +1,6 @@
 import { toAxError } from '@ax/core';
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -9,6 +10,7 @@ import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerTenant } from './commands/tenant.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
+import { auditAsCommand } from './services/audit.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
 /** Wraps a command body: builds its context, closes what it opened, maps errors to exit codes. */
@@ -42,9 +44,11 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
     async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const { ctx, finish } = commandContext(cmd, env);
+      let failure: unknown = null;
       try {
         await body(ctx, ...(args as never));
       } catch (err) {
+        failure = err;
         if (err instanceof ExitWith) {
           setExitCode(err.exitCode);
           return;
@@ -54,6 +58,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
         if (ctx.opts.debug && err instanceof Error && err.stack) env.stderr.write(`${err.stack}\n`);
         setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
       } finally {
+        await auditAsCommand(ctx, cmd, failure);
         await finish();
       }
     };
@@ -61,6 +66,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
   registerInit(program, action);
   registerMigrate(program, action);
   registerServe(program, action);
+  registerAudit(program, action);
   registerSecurity(program, action);
   registerPolicy(program, action);
   registerSecret(program, action);

@@ -50,6 +50,19 @@ export {
 } from './ids.js';
 export type { MacSigner } from './mac.js';
 export type {
+  AuditActorType,
+  AuditAnchor,
+  AuditArchive,
+  AuditCheckpoint,
+  AuditHead,
+  AuditOutcome,
+  AuditQueryFilter,
+  AuditQueryPage,
+  AuditRetentionPolicy,
+  AuditRow,
+  AuditStore,
+} from './store/audit.js';
+export type {
   EncryptionBlock,
   KeyringPolicy,
   KeyringRecord,

@@ -31,6 +31,13 @@ import { KeyringMacSigner } from './mac-signer.js';
 import { type MasterKey, resolveMasterKey } from './master-key.js';
 import { decryptFrames, encryptFrames, type StreamKeys } from './stream.js';
 
+function replacedError(name: string): CryptoError {
+  return new CryptoError(
+    `keyring ${name} in the store is not the one this process opened (recreated, or restored from another installation): reopen it`,
+    { details: { reason: 'replaced' } },
+  );
+}
+
 function versionError(message: string, reason: string, version: number): CryptoError {
   return new CryptoError(message, { details: { reason, keyVersion: version } });
 }
@@ -56,6 +63,10 @@ export class Keyring {
   #primary = 0;
   #latest = 0;
   #minDecrypt = 0;
+  // The salt and verifier the keys were derived with; a stored keyring with others is a different keyring.
+  readonly #salt: Buffer;
+  readonly #verifier: Buffer;
+  #replaced = false;
   readonly #signers = new Map<string, KeyringMacSigner>();
 
   private constructor(
@@ -76,6 +87,8 @@ export class Keyring {
       opts.maxEncryptionsPerVersion,
     );
     this.#insecure = master.insecureDefault;
+    this.#salt = Buffer.from(record.hkdfSalt);
+    this.#verifier = Buffer.from(record.verifier);
     this.#record = record;
     this.#apply(record);
   }
@@ -126,6 +139,15 @@ export class Keyring {
   }
 
   #apply(record: KeyringRecord): void {
+    if (
+      this.#replaced ||
+      !this.#salt.equals(Buffer.from(record.hkdfSalt)) ||
+      !this.#verifier.equals(Buffer.from(record.verifier))
+    ) {
+      // Encrypting on with keys from the old salt would write data no process opening the store can read.
+      this.#replaced = true;
+      throw replacedError(this.name);
+    }
     this.#record = record;
     this.#primary = record.primaryVersion;
     this.#minDecrypt = record.minDecryptionVersion;
@@ -161,6 +183,7 @@ export class Keyring {
   async reserve(): Promise<void> {
     // The primary may change (refresh, rotate) while we wait; loop until the current one has a block.
     for (;;) {
+      if (this.#replaced) throw replacedError(this.name);
       const version = this.#primary;
       await this.#budget.ensure(version);
       if (version === this.#primary) return;
@@ -179,6 +202,7 @@ export class Keyring {
     ) {
       parseInput(encryptInput, { plaintext, aad }, 'encrypt input');
     }
+    if (this.#replaced) throw replacedError(this.name);
     this.#budget.take(this.#primary);
     const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
     return this.#prefix + seal(this.#keys.get(this.#primary), data, aad).toString('base64url');

@@ -1,6 +1,9 @@
 import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
-import type { MacSigner } from '@ax/core';
+import { type MacSigner, parseInput } from '@ax/core';
+import { z } from 'zod';
 import { deriveMacKey } from './derive.js';
+
+const dataSchema = z.union([z.string(), z.instanceof(Uint8Array)]);
 
 /** What a keyring lends its MAC signers: current pointers and derivation inputs. */
 export interface MacSource {
@@ -41,6 +44,7 @@ export class KeyringMacSigner implements MacSigner {
   }
 
   sign(data: Uint8Array | string): { keyVersion: number; mac: Uint8Array } {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) parseInput(dataSchema, data, 'mac data');
     const keyVersion = this.#source.primaryVersion;
     return {
       keyVersion,

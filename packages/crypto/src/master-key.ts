@@ -37,6 +37,12 @@ const KNOWN_DEFAULTS = new Set(
     ),
 );
 
+function isKnownDefault(bytes: Buffer): boolean {
+  return (
+    KNOWN_DEFAULTS.has(createHash('sha256').update(bytes).digest('hex')) || bytes.every((b) => b === bytes[0])
+  );
+}
+
 /** Why a master key was refused. */
 export type MasterKeyProblem = 'missing' | 'short' | 'known-default' | 'malformed';
 
@@ -138,8 +144,11 @@ export function resolveMasterKey(source: MasterKeySource = {}): MasterKey {
   const { kind, bytes } = parse(configured);
   if (bytes.byteLength === 0) throw refuse('missing', 'the master key is empty');
   const known =
-    KNOWN_DEFAULTS.has(createHash('sha256').update(bytes).digest('hex')) ||
-    bytes.every((b) => b === bytes[0]);
+    isKnownDefault(bytes) ||
+    // A passphrase is also judged as typed: the whitespace of an env file or a change of case does not make
+    // a published value secret.
+    (kind === 'passphrase' &&
+      isKnownDefault(Buffer.from(bytes.toString('utf8').trim().toLowerCase(), 'utf8')));
   if (known) {
     if (production)
       throw refuse('known-default', 'it is a published default or trivial value; generate a random key');

@@ -37,7 +37,13 @@ export interface PasswordOptions {
 export interface HashPasswordOptions extends PasswordOptions, Partial<Argon2Params> {}
 
 const MAX_PASSWORD_BYTES = 4096;
-const MAX_VERIFY_MEMORY_KIB = 1024 * 1024;
+// The most work one hash may ask for, when hashing and when verifying (a stored string is input too): the
+// same bounds on both sides, so every hash we make can be verified.
+const MAX_ARGON2: Readonly<Argon2Params> = Object.freeze({
+  memoryCost: 1024 * 1024,
+  timeCost: 100,
+  parallelism: 16,
+});
 const passwordSchema = z
   .string()
   .min(1, 'password is empty')
@@ -55,10 +61,15 @@ const hashOptionsSchema = z.object({
     .number()
     .int()
     .min(OWASP_ARGON2ID.memoryCost)
-    .max(4 * 1024 * 1024)
+    .max(MAX_ARGON2.memoryCost)
     .default(OWASP_ARGON2ID.memoryCost),
-  timeCost: z.number().int().min(OWASP_ARGON2ID.timeCost).max(100).default(OWASP_ARGON2ID.timeCost),
-  parallelism: z.number().int().min(1).max(16).default(OWASP_ARGON2ID.parallelism),
+  timeCost: z
+    .number()
+    .int()
+    .min(OWASP_ARGON2ID.timeCost)
+    .max(MAX_ARGON2.timeCost)
+    .default(OWASP_ARGON2ID.timeCost),
+  parallelism: z.number().int().min(1).max(MAX_ARGON2.parallelism).default(OWASP_ARGON2ID.parallelism),
 });
 const verifyOptionsSchema = z.object({ pepper: pepperSchema.optional() });
 
@@ -146,8 +157,14 @@ export async function verifyPassword(
   const pw = input(password, o.pepper);
   if (stored.startsWith('$argon2id$')) {
     try {
-      // Bound the work a stored string can demand (an imported or tampered hash with m= in the GiBs).
-      if (parseOptions(stored).memoryCost > MAX_VERIFY_MEMORY_KIB) return false;
+      // Bound the work a stored string can demand (an imported or tampered hash with huge m=, t= or p=).
+      const p = parseOptions(stored);
+      if (
+        p.memoryCost > MAX_ARGON2.memoryCost ||
+        p.timeCost > MAX_ARGON2.timeCost ||
+        p.parallelism > MAX_ARGON2.parallelism
+      )
+        return false;
       return await verify(stored, pw);
     } catch {
       return false;

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { CryptoError } from '@ax/core';
+import { CryptoError, ValidationError } from '@ax/core';
 import { describe, expect, it } from 'vitest';
 import {
   aadOf,
@@ -24,6 +24,10 @@ describe('master key', () => {
       [{ ...PROD, AX_MASTER_KEY: 'changeme' }, 'known-default'],
       [{ ...PROD, AX_MASTER_KEY: `hex:${'00'.repeat(32)}` }, 'known-default'],
       [{ ...PROD, AX_MASTER_KEY: 'hex:zz' }, 'malformed'],
+      // The published dev key with the whitespace or case an env file or a copy-paste adds.
+      [{ ...PROD, AX_MASTER_KEY: `${INSECURE_DEV_MASTER_KEY}\n` }, 'known-default'],
+      [{ ...PROD, AX_MASTER_KEY: ` ${INSECURE_DEV_MASTER_KEY} ` }, 'known-default'],
+      [{ ...PROD, AX_MASTER_KEY: INSECURE_DEV_MASTER_KEY.toUpperCase() }, 'known-default'],
     ];
     for (const [env, problem] of cases) {
       let err: unknown;
@@ -124,6 +128,9 @@ describe('macSigner', () => {
     expect(audit.verify('entry-1', flipped, 1)).toBe(false);
     expect(kr.macSigner('audit.chain')).toBe(audit);
     expect(() => kr.macSigner('Bad Purpose')).toThrow(/mac purpose/);
+    for (const bad of [undefined, 42, { toString: () => 'entry-1' }]) {
+      expect(() => audit.sign(bad as unknown as string)).toThrow(ValidationError);
+    }
   });
 
   it('after rotation signs with the new version and still verifies old signatures, even archived', async () => {

@@ -73,4 +73,21 @@ describe('passwords', () => {
     ];
     for (const h of tampered) expect(await verifyPassword(h, 'password'), h).toBe(false);
   });
+
+  it('refuses, without doing the work, stored Argon2id hashes that demand unbounded passes or lanes', async () => {
+    // A tampered or hostile imported hash: t=100000 at 19 MiB would run for many minutes per verify.
+    const salt = 'c29tZXNhbHRzb21lc2FsdA';
+    const digest = 'ZGlnZXN0ZGlnZXN0ZGlnZXN0ZGlnZXN0ZGlnZXN0';
+    for (const params of ['m=19456,t=100000,p=1', 'm=19456,t=2,p=4096']) {
+      expect(await verifyPassword(`$argon2id$v=19$${params}$${salt}$${digest}`, 'password'), params).toBe(
+        false,
+      );
+    }
+  }, 10_000);
+
+  it('never produces a hash that verifyPassword would refuse as too expensive', async () => {
+    await expect(hashPassword('x', { memoryCost: 1024 * 1024 + 1 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(hashPassword('x', { timeCost: 101 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(hashPassword('x', { parallelism: 17 })).rejects.toBeInstanceOf(ValidationError);
+  });
 });

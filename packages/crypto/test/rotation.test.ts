@@ -1,4 +1,4 @@
-import { CryptoError } from '@ax/core';
+import { CryptoError, type KeyringStore } from '@ax/core';
 import { describe, expect, it } from 'vitest';
 import { aadOf, Keyring, MemoryKeyringStore } from '../src/index.js';
 import { memoryKeyring, sqliteStore, TEST_MASTER_KEY, thrown } from './helpers.js';
@@ -140,5 +140,33 @@ describe('encryption budget', () => {
     expect(err.details.reason).toBe('reservation-pending');
     await kr.reserve();
     expect(kr.decryptString(kr.encrypt('y', aad), aad)).toBe('y');
+  });
+});
+
+describe('keyring identity', () => {
+  it('refuses to carry on when its store now holds another keyring (recreated or restored elsewhere)', async () => {
+    const first = new MemoryKeyringStore();
+    const second = new MemoryKeyringStore();
+    let current: MemoryKeyringStore = first;
+    // One store whose contents are swapped underneath a running process.
+    const store: KeyringStore = {
+      load: (n) => current.load(n),
+      create: (r) => current.create(r),
+      addVersion: (n, v, at) => current.addVersion(n, v, at),
+      setPolicy: (n, p) => current.setPolicy(n, p),
+      reserveEncryptions: (n, v, c, l) => current.reserveEncryptions(n, v, c, l),
+    };
+    const running = await Keyring.open({ store, masterKey: TEST_MASTER_KEY, env: {} });
+    const before = running.encrypt('x', aad);
+    current = second;
+    const fresh = await Keyring.open({ store, masterKey: TEST_MASTER_KEY, env: {} }); // new random salt
+    await expect(running.refresh()).rejects.toMatchObject({ details: { reason: 'replaced' } });
+    // Encrypting on would write data that no process opening this store can ever read again.
+    expect(thrown(() => running.encrypt('y', aad))).toMatchObject({ details: { reason: 'replaced' } });
+    await expect(running.encryptAsync('y', aad)).rejects.toBeInstanceOf(CryptoError);
+    await expect(running.rotate()).rejects.toMatchObject({ details: { reason: 'replaced' } });
+    // What it wrote before still decrypts where it was written; the new keyring is unaffected.
+    expect(running.decryptString(before, aad)).toBe('x');
+    expect(fresh.decryptString(fresh.encrypt('z', aad), aad)).toBe('z');
   });
 });

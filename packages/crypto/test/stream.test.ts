@@ -113,6 +113,30 @@ describe('stream AEAD', () => {
     expect(await decryptError(kr, enc, aadOf('backup', 'bkp_2'))).toBeInstanceOf(CryptoError);
   });
 
+  it('refuses a header swapped in from another stream, and a truncation re-flagged as final', async () => {
+    const kr = await memoryKeyring();
+    const a = frames(await encrypt(kr, randomBytes(64), 16));
+    const b = frames(await encrypt(kr, randomBytes(64), 16));
+    expect(await decryptError(kr, Buffer.concat([b.header, ...a.frames]))).toBeInstanceOf(CryptoError);
+    // Same stream id and key version, only the frame size changed (a single short final frame still parses
+    // under it): the header is authenticated in every frame.
+    const one = frames(await encrypt(kr, randomBytes(10), 16));
+    const resized = Buffer.from(one.header);
+    resized.writeUInt32BE(32, 40);
+    expect(await decryptError(kr, Buffer.concat([resized, ...one.frames]))).toMatchObject({
+      details: { reason: 'tag' },
+    });
+    // Cut the stream after frame k and mark frame k final: the flag is authenticated, so this fails.
+    for (let k = 0; k < a.frames.length - 1; k++) {
+      const last = Buffer.from(a.frames[k]!);
+      last[0] = 1;
+      const forged = Buffer.concat([a.header, ...a.frames.slice(0, k), last]);
+      expect(await decryptError(kr, forged), `cut after frame ${k}`).toMatchObject({
+        details: { reason: 'tag' },
+      });
+    }
+  });
+
   it('pipes through Node streams with constant memory for a large payload', async () => {
     const kr = await memoryKeyring();
     const total = 64 * 1024 * 1024;

@@ -1,4 +1,5 @@
-import type { Actor } from '@ax/core';
+import { type Actor, parseInput } from '@ax/core';
+import { z } from 'zod';
 
 /** What happened to a secret. */
 export type SecretEventType = 'created' | 'updated' | 'accessed' | 'deleted';
@@ -18,6 +19,11 @@ export interface SecretEvent {
   at: number;
   requestId?: string;
 }
+
+const subscriptionSchema = z.object({
+  type: z.enum(['created', 'updated', 'accessed', 'deleted', '*']),
+  listener: z.custom<SecretEventListener>((v) => typeof v === 'function', 'expected a function'),
+});
 
 /** A listener for secret events. */
 export type SecretEventListener = (event: SecretEvent) => void;
@@ -46,6 +52,7 @@ export class SecretEvents {
 
   /** Subscribes to one type, or to every type with `'*'`. Returns the unsubscribe function. */
   on(type: SecretEventType | '*', listener: SecretEventListener): () => void {
+    parseInput(subscriptionSchema, { type, listener }, 'secret event subscription');
     const types: SecretEventType[] = type === '*' ? ['created', 'updated', 'accessed', 'deleted'] : [type];
     for (const t of types) this.#byType[t] = [...this.#byType[t], listener];
     return () => {

@@ -89,7 +89,15 @@ const listSchema = z.object({
   afterKey: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 });
-const writeOptionsSchema = z.object({ cas: casSchema, tx: z.unknown().optional() });
+// A `tx` must carry a secrets port: anything else would silently write outside the caller's transaction.
+const txSchema = z.custom<Pick<StorePorts, 'secrets'>>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { secrets?: { write?: unknown } }).secrets?.write === 'function',
+  'expected the ports of a store transaction (with `secrets`)',
+);
+const writeOptionsSchema = z.object({ cas: casSchema, tx: txSchema.optional() });
 const rotateOptionsSchema = writeOptionsSchema.extend({
   value: valueSchema.optional(),
   randomBytes: z.number().int().min(16).max(1024).default(32),
@@ -220,7 +228,7 @@ export class SecretsManager {
     this.#scope(scope, key);
     parseInput(valueSchema, value, 'secret value');
     const o = parseInput(writeOptionsSchema, options, 'write options');
-    return this.#write(scope, key, value, { cas: o.cas, tx: options.tx }, false);
+    return this.#write(scope, key, value, { cas: o.cas, tx: o.tx }, false);
   }
 
   /**
@@ -235,7 +243,7 @@ export class SecretsManager {
     this.#scope(scope, key);
     const o = parseInput(rotateOptionsSchema, options, 'rotate options');
     const value = o.value ?? randomBytes(o.randomBytes).toString('base64url');
-    const { version } = await this.#write(scope, key, value, { cas: o.cas, tx: options.tx }, true);
+    const { version } = await this.#write(scope, key, value, { cas: o.cas, tx: o.tx }, true);
     return { version };
   }
 
@@ -325,7 +333,7 @@ export class SecretsManager {
   async delete(scope: SecretScope, key: string, options: WriteOptions = {}): Promise<boolean> {
     this.#scope(scope, key);
     const o = parseInput(writeOptionsSchema, options, 'delete options');
-    const secrets = options.tx?.secrets ?? this.#store.secrets;
+    const secrets = o.tx?.secrets ?? this.#store.secrets;
     const head = await secrets.head(scope.tenantId, key);
     if (!head) {
       if (o.cas !== undefined && o.cas !== 0) throw new ConflictError(`secret ${key} does not exist`);

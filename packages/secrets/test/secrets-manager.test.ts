@@ -136,6 +136,16 @@ describe('SecretsManager', () => {
       );
       await expect(secrets.set(scopeA, 'k', 'x', { cas: -1 })).rejects.toBeInstanceOf(ValidationError);
       await expect(secrets.get(scopeA, 'k', { version: 0 })).rejects.toBeInstanceOf(ValidationError);
+      // A `tx` without the secrets port must not silently fall back to writing outside the transaction.
+      for (const tx of [{}, { secrets: null }, { secrets: {} }, 'tx']) {
+        const bad = { tx } as unknown as { tx: never };
+        await expect(secrets.set(scopeA, 'k', 'x', bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(secrets.rotate(scopeA, 'k', bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(secrets.delete(scopeA, 'k', bad)).rejects.toBeInstanceOf(ValidationError);
+      }
+      expect(await secrets.has(scopeA, 'k')).toBe(false);
+      expect(() => secrets.events.on('update' as 'updated', () => undefined)).toThrow(ValidationError);
+      expect(() => secrets.events.on('*', 'listener' as unknown as () => void)).toThrow(ValidationError);
     }));
 
   it('emits typed events with tenant, key, version and actor, and never a value', () =>
@@ -188,6 +198,8 @@ describe('SecretsManager', () => {
         }),
       ).rejects.toThrow('rollback');
       expect(await secrets.has(scopeA, 'k')).toBe(false);
+      expect(() => secrets.events.on('update' as 'updated', () => undefined)).toThrow(ValidationError);
+      expect(() => secrets.events.on('*', 'listener' as unknown as () => void)).toThrow(ValidationError);
       await store.transaction((tx) => secrets.set(scopeA, 'k', 'v', { tx }));
       expect(await secrets.get(scopeA, 'k')).toBe('v');
     }));
@@ -212,6 +224,35 @@ describe('SecretsManager', () => {
       }
       expect(await m.get(scopeA, 'k3')).toBe('v19');
       expect((await keyring.status()).versions[0]!.encryptions).toBeGreaterThanOrEqual(40);
+    }));
+
+  it('rolled-back transactions undo their writes but never the encryption blocks they used', () =>
+    withSecrets(async ({ store, scopeA }) => {
+      const { Keyring } = await import('@ax/crypto');
+      const { SecretsManager } = await import('../src/index.js');
+      const { TEST_MASTER_KEY } = await import('./helpers.js');
+      const keyring = await Keyring.open({
+        store: store.keyring,
+        masterKey: TEST_MASTER_KEY,
+        env: {},
+        reserveBlockSize: 3,
+        name: 'tx-rollback', // its own counter, apart from the fixture's keyring
+      });
+      const m = new SecretsManager({ store, keyring });
+      let encrypted = 0;
+      for (let i = 0; i < 20; i++) {
+        await expect(
+          store.transaction(async (tx) => {
+            await m.set(scopeA, `k${i}`, `v${i}`, { tx });
+            await m.set(scopeA, `other${i}`, `w${i}`, { tx });
+            encrypted += 2;
+            throw new Error('rollback');
+          }),
+        ).rejects.toThrow('rollback');
+      }
+      expect(await m.list(scopeA)).toEqual([]);
+      // Every encryption performed is counted in the store ("a crash can only over-count").
+      expect((await keyring.status()).versions[0]!.encryptions).toBeGreaterThanOrEqual(encrypted);
     }));
 
   it('a wrong master key cannot read anything (CryptoError at open, never wrong plaintext)', () =>

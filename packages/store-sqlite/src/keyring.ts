@@ -172,3 +172,26 @@ export function sqliteKeyringStore(db: Database): KeyringStore {
     },
   };
 }
+
+/** A block granted by `reserveEncryptions` inside a transaction, to be kept if that transaction rolls back. */
+export interface CarriedReservation {
+  name: string;
+  version: number;
+  count: number;
+}
+
+/**
+ * Re-adds reservations that a rollback undid. Additive (not "set to"), so it stays right when another
+ * process reserved in between; uncapped, since the blocks were already handed out (a count past the limit
+ * only means the version is exhausted).
+ */
+export function sqliteReservationRestorer(db: Database): (carried: readonly CarriedReservation[]) => void {
+  const add = lazyStatement(
+    db,
+    `UPDATE keyring_versions SET reserved_encryptions = reserved_encryptions + ?
+     WHERE keyring = ? AND version = ?`,
+  );
+  return (carried) => {
+    for (const c of carried) add().run(c.count, c.name, c.version);
+  };
+}

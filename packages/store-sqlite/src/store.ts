@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } from '@ax/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { sqliteAuditStore } from './audit.js';
 import { wrapPorts } from './guard-ports.js';
-import { sqliteKeyringStore } from './keyring.js';
+import { type CarriedReservation, sqliteKeyringStore, sqliteReservationRestorer } from './keyring.js';
 import { sqliteSecretStore } from './secrets.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -33,6 +34,7 @@ function createPorts(db: Database): StorePorts {
   return {
     tenants: sqliteTenantStore(db),
     users: sqliteUserStore(db),
+    audit: sqliteAuditStore(db),
     keyring: sqliteKeyringStore(db),
     secrets: sqliteSecretStore(db),
     quotas: lazyPort(() => sqliteQuotaStore(db), QUOTA_STORE_METHODS),
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
   readonly filename: string;
   readonly tenants: StorePorts['tenants'];
   readonly users: StorePorts['users'];
+  readonly audit: StorePorts['audit'];
   readonly keyring: StorePorts['keyring'];
   readonly secrets: StorePorts['secrets'];
   readonly quotas: StorePorts['quotas'];
@@ -64,6 +67,9 @@ export class SqliteStore implements Store {
   readonly #migrations: readonly Migration[];
   readonly #clock: Clock;
   readonly #inode: number | null;
+  readonly #restoreReservations: (carried: readonly CarriedReservation[]) => void;
+  // Blocks the store's own keyring port granted inside the running transaction (null outside one).
+  #carried: CarriedReservation[] | null = null;
   #closed = false;
 
   /** @internal use {@link openSqliteStore} */
@@ -77,13 +83,29 @@ export class SqliteStore implements Store {
     const guarded = wrapPorts(this.#ports, (fn) => this.#outside(fn));
     this.tenants = guarded.tenants;
     this.users = guarded.users;
+    this.audit = guarded.audit;
     // The keyring reserves encryption blocks whenever its local block runs low, which can happen while the
     // caller is inside a transaction (a secret written with `{ tx }`). Waiting for the queue there would
-    // deadlock, so from inside a transaction its single-statement calls join that transaction. If that
-    // transaction rolls back, so does the reservation: the stored count can then be short by one block.
-    this.keyring = wrapPorts({ keyring: this.#ports.keyring }, (fn) =>
+    // deadlock, so from inside a transaction its single-statement calls join that transaction. A granted
+    // block is used at once, so a reservation must not roll back with the caller's work: `transaction`
+    // re-adds it in the same commit that undoes the rest (see #rollbackKeepingReservations).
+    const keyring = this.#ports.keyring;
+    const ownKeyring = wrapPorts({ keyring }, (fn) =>
       this.#queue.insideJob ? fn() : this.#outside(fn),
     ).keyring;
+    this.keyring = {
+      ...ownKeyring,
+      reserveEncryptions: (name, version, count, limit) => {
+        const carried = this.#queue.insideJob && this.db.inTransaction ? this.#carried : null;
+        if (!carried) return ownKeyring.reserveEncryptions(name, version, count, limit);
+        // The UPDATE runs synchronously inside this call, so the transaction it joins is the one open now.
+        return keyring.reserveEncryptions(name, version, count, limit).then((block) => {
+          if (block) carried.push({ name, version, count: block.to - block.from });
+          return block;
+        });
+      },
+    };
+    this.#restoreReservations = sqliteReservationRestorer(db);
     this.secrets = guarded.secrets;
     this.quotas = guarded.quotas;
     this.rbac = guarded.rbac;
@@ -113,17 +135,46 @@ export class SqliteStore implements Store {
         open ? call() : Promise.reject(new Error('transaction already finished: its ports cannot be used')),
       );
       this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec(`SAVEPOINT ${WORK_SAVEPOINT}`);
+      const carried: CarriedReservation[] = [];
+      this.#carried = carried;
       try {
         const result = await fn(tx);
         this.db.exec('COMMIT');
         return result;
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.#rollbackKeepingReservations(carried);
         throw err;
       } finally {
         open = false;
+        this.#carried = null;
       }
     });
+  }
+
+  // Undoes the transaction's work. Encryption blocks the keyring reserved through the store's own port while
+  // it was open are already in use, so they are re-added in the same commit: the stored count can only
+  // over-count, as after a crash.
+  #rollbackKeepingReservations(carried: readonly CarriedReservation[]): void {
+    if (!this.db.inTransaction) {
+      // SQLite already rolled everything back (e.g. on an I/O error): re-add them on their own, best effort
+      // (the caller gets the original error either way).
+      try {
+        if (carried.length > 0) this.#restoreReservations(carried);
+      } catch {}
+      return;
+    }
+    if (carried.length === 0) {
+      this.db.exec('ROLLBACK');
+      return;
+    }
+    try {
+      this.db.exec(`ROLLBACK TO ${WORK_SAVEPOINT}`);
+      this.#restoreReservations(carried);
+      this.db.exec('COMMIT');
+    } catch {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    }
   }
 
   /** Applies pending migrations; throws IntegrityError (writing nothing) if applied ones were edited. */
@@ -163,6 +214,9 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+
+// Everything a transaction's callback does sits under this savepoint, so a rollback can keep reservations.
+const WORK_SAVEPOINT = 'ax_tx_work';
 
 function openDatabase(filename: string, options: SqliteStoreOptions): Database {
   const memory = filename === ':memory:';

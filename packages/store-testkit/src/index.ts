@@ -1,3 +1,4 @@
+export { type AuditProbe, auditStoreSuite } from './audit-store-suite.js';
 export { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
 export { type KeyringProbe, keyringStoreSuite, makeKeyring } from './keyring-store-suite.js';
 export { makeSecretVersion, type SecretProbe, secretStoreSuite } from './secret-store-suite.js';

@@ -164,6 +164,30 @@ export function keyringStoreSuite(t: TestApi, make: StoreFactory<KeyringProbe>):
       }),
     );
 
+    t.it(
+      "a reservation through the store's own port survives the rollback of a transaction open at the time",
+      () =>
+        withFixture(make, async ({ store, probe }) => {
+          await store.keyring.create(makeKeyring());
+          // The keyring encrypts with a block as soon as it is granted: if the rollback of the caller's
+          // transaction took the reservation with it, the stored count would under-count what was used.
+          let granted: unknown = null;
+          await assert.rejects(
+            store.transaction(async () => {
+              granted = await store.keyring.reserveEncryptions('default', 1, 10, 100);
+              throw new Error('boom');
+            }),
+            /boom/,
+          );
+          assert.deepEqual(granted, { from: 0, to: 10 });
+          assert.equal((await probe.keyVersionRows('default'))[0]?.reservedEncryptions, 10);
+          assert.deepEqual(await store.keyring.reserveEncryptions('default', 1, 10, 100), {
+            from: 10,
+            to: 20,
+          });
+        }),
+    );
+
     t.it('rolls back keyring writes made in a failed transaction', () =>
       withFixture(make, async ({ store, probe }) => {
         await store.keyring.create(makeKeyring());

@@ -12,6 +12,7 @@ export function registerInit(program: Command, action: CommandAction): void {
     )
     .action(
       action(async (ctx) => {
+        const actor = await ctx.authorizePlatform('init');
         const { tenants } = await tenancyServices(ctx);
         let tenant: Tenant | null = await tenants.find(DEFAULT_TENANT_SLUG);
         let created = false;
@@ -19,7 +20,7 @@ export function registerInit(program: Command, action: CommandAction): void {
           try {
             tenant = await tenants.create(
               { name: 'Default', slug: DEFAULT_TENANT_SLUG, plan: 'free' },
-              { actor: ctx.actor },
+              { actor },
             );
             created = true;
           } catch (err) {
@@ -29,7 +30,7 @@ export function registerInit(program: Command, action: CommandAction): void {
           }
         }
         // a default tenant from before quotas existed (or a quota defined since) gets its plan's quotas
-        if (!created) tenant = await tenants.syncQuotas(tenant.id, { actor: ctx.actor });
+        if (!created) tenant = await tenants.syncQuotas(tenant.id, { actor });
         const t = tenant;
         ctx.out.result({ db: ctx.dbPath, defaultTenant: t, created }, () =>
           [

@@ -20,9 +20,11 @@ function int(name: string) {
   };
 }
 
-async function scopeFor(ctx: CommandContext, tenant: string): Promise<SecretScope> {
+/** The tenant scope, after checking that the principal (`--as`, else the operator) holds `permission` there. */
+async function scopeFor(ctx: CommandContext, tenant: string, permission: string): Promise<SecretScope> {
   const t = await ctx.tenant(tenant);
-  return { tenantId: t.id, actor: ctx.actor };
+  const ectx = await ctx.authorize(t.id, permission);
+  return { tenantId: t.id, actor: ectx.actor };
 }
 
 async function readStdin(ctx: CommandContext): Promise<string> {
@@ -68,7 +70,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { file?: string; value?: string; cas?: number }) => {
         const { secrets } = await secretServices(ctx);
-        const scope = await scopeFor(ctx, opts.tenant);
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
         const value = await valueFrom(ctx, opts);
         const r = await secrets.set(scope, key, value, { cas: opts.cas });
         ctx.out.result(
@@ -86,7 +88,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { version?: number }) => {
         const { secrets } = await secretServices(ctx);
-        const scope = await scopeFor(ctx, opts.tenant);
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
         const value = await secrets.get(scope, key, { version: opts.version });
         const version = opts.version ?? (await secrets.versions(scope, key)).find((v) => v.current)?.version;
         ctx.out.result({ key, tenantId: scope.tenantId, version, value }, () => value);
@@ -103,7 +105,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, opts: TenantOpt & { prefix?: string; limit: number; after?: string }) => {
         const { secrets } = await secretServices(ctx);
-        const scope = await scopeFor(ctx, opts.tenant);
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
         const items = await secrets.list(scope, {
           prefix: opts.prefix,
           limit: opts.limit,
@@ -130,7 +132,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { cas?: number }) => {
         const { secrets } = await secretServices(ctx);
-        const scope = await scopeFor(ctx, opts.tenant);
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.delete');
         const deleted = await secrets.delete(scope, key, { cas: opts.cas });
         ctx.out.result({ key, tenantId: scope.tenantId, deleted }, () =>
           deleted ? `deleted ${key}` : `${key}: no such secret`,
@@ -147,7 +149,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { bytes: number; cas?: number }) => {
         const { secrets } = await secretServices(ctx);
-        const scope = await scopeFor(ctx, opts.tenant);
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
         const r = await secrets.rotate(scope, key, { randomBytes: opts.bytes, cas: opts.cas });
         ctx.out.result(
           { key, tenantId: scope.tenantId, ...r },
@@ -163,7 +165,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, key: string, opts: TenantOpt) => {
         const { secrets } = await secretServices(ctx);
-        const scope = await scopeFor(ctx, opts.tenant);
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
         const versions = await secrets.versions(scope, key);
         ctx.out.result({ key, tenantId: scope.tenantId, versions }, () =>
           table(

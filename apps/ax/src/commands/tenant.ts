@@ -59,6 +59,7 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .option('--anchor-day <day>', 'billing periods start on this day of the month (default: calendar months)')
     .action(
       action(async (ctx, name: string, opts: { slug: string; plan: string; anchorDay?: string }) => {
+        const actor = await ctx.authorizePlatform('tenant create');
         const { tenants } = await tenancyServices(ctx);
         const t = await tenants.create(
           {
@@ -67,7 +68,7 @@ export function registerTenant(program: Command, action: CommandAction): void {
             plan: opts.plan,
             ...(opts.anchorDay === undefined ? {} : { billingAnchorDay: Number(opts.anchorDay) }),
           },
-          { actor: ctx.actor },
+          { actor },
         );
         ctx.out.result(t, () => `created tenant ${t.slug} (${t.id}) on plan ${t.plan}`);
       }),
@@ -81,6 +82,7 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .option('--cursor <id>', 'continue after this tenant id (the previous page’s nextCursor)')
     .action(
       action(async (ctx, opts: { status?: string[]; limit: string; cursor?: string }) => {
+        await ctx.authorizePlatform('tenant list');
         const { tenants } = await tenancyServices(ctx);
         const page = await tenants.list({
           limit: Number(opts.limit),
@@ -111,6 +113,7 @@ export function registerTenant(program: Command, action: CommandAction): void {
       action(async (ctx, ref: string) => {
         const { tenants } = await tenancyServices(ctx);
         const t = await tenants.get(ref);
+        await ctx.authorize(t.id, 'tenant.read');
         ctx.out.result(t, () => describeTenant(t));
       }),
     );
@@ -122,7 +125,8 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, ref: string, opts: { reason: string }) => {
         const { tenants } = await tenancyServices(ctx);
-        const t = await tenants.suspend((await tenants.get(ref)).id, opts.reason, { actor: ctx.actor });
+        const { tenantId, actor } = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
+        const t = await tenants.suspend(tenantId, opts.reason, { actor });
         ctx.out.result(t, () => `suspended ${t.slug}: ${t.statusReason}`);
       }),
     );
@@ -133,7 +137,8 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, ref: string) => {
         const { tenants } = await tenancyServices(ctx);
-        const t = await tenants.activate((await tenants.get(ref)).id, { actor: ctx.actor });
+        const { tenantId, actor } = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
+        const t = await tenants.activate(tenantId, { actor });
         ctx.out.result(t, () => `activated ${t.slug}`);
       }),
     );
@@ -145,7 +150,8 @@ export function registerTenant(program: Command, action: CommandAction): void {
       action(async (ctx, ref: string, plan: string) => {
         const { tenants } = await tenancyServices(ctx);
         const before = await tenants.get(ref);
-        const t = await tenants.changePlan(before.id, plan, { actor: ctx.actor });
+        const { actor } = await ctx.authorize(before.id, 'tenant.write');
+        const t = await tenants.changePlan(before.id, plan, { actor });
         ctx.out.result(t, () => `${t.slug}: plan ${before.plan} -> ${t.plan}`);
       }),
     );
@@ -157,6 +163,7 @@ export function registerTenant(program: Command, action: CommandAction): void {
       action(async (ctx, ref: string) => {
         const { tenants, quotas } = await tenancyServices(ctx);
         const t = await tenants.get(ref);
+        await ctx.authorize(t.id, 'quota.read');
         const usage = await quotas.usage(t.id);
         ctx.out.result(usage, () => describeUsage(usage, t.slug));
       }),

@@ -2,6 +2,8 @@ import { Keyring } from '@ax/crypto';
 import { SecretsManager } from '@ax/secrets';
 import type { SqliteStore } from '@ax/store-sqlite';
 import type { CommandContext } from '../context.js';
+import { auditService } from './audit.js';
+import { wireSecretsAudit } from './audit-wiring.js';
 
 /** The keyring and secrets manager over the command's store. The master key comes from AX_MASTER_KEY only. */
 export interface SecretServices {
@@ -20,5 +22,7 @@ export async function secretServices(ctx: CommandContext): Promise<SecretService
     reserveBlockSize: 64,
     onWarning: (message) => ctx.out.warn(message),
   });
-  return { store, keyring, secrets: new SecretsManager({ store, keyring }) };
+  const secrets = new SecretsManager({ store, keyring });
+  wireSecretsAudit(secrets.events, () => auditService(ctx, { quiet: true }));
+  return { store, keyring, secrets };
 }

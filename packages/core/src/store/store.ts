@@ -1,3 +1,4 @@
+import type { AuditStore } from './audit.js';
 import type { KeyringStore } from './keyring.js';
 import type { SecretStore } from './secrets.js';
 import type { QuotaStore } from './quota.js';
@@ -12,6 +13,7 @@ import type { UserStore } from './users.js';
 export interface StorePorts {
   tenants: TenantStore;
   users: UserStore;
+  audit: AuditStore;
   keyring: KeyringStore;
   secrets: SecretStore;
   quotas: QuotaStore;

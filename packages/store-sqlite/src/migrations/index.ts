@@ -3,6 +3,7 @@ import { coreMigration } from './0001-core.js';
 import { keyringSecretsMigration } from './0002-keyring-secrets.js';
 import { rbacMigration } from './0003-rbac.js';
 import { tenancyMigration } from './0004-tenancy.js';
+import { auditMigration } from './0005-audit.js';
 
 /**
  * Every migration this adapter knows, in order. Forward-only: never edit one that has shipped; add the next.
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   keyringSecretsMigration,
   rbacMigration,
   tenancyMigration,
+  auditMigration,
 ];

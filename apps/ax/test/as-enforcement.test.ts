@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ax, tempDir } from './helpers.js';
+
+// `--as <user>` on every area's commands: the user's permissions are enforced, and the run is audited.
+const tmp = tempDir();
+const cwd = tmp.dir;
+const run = (args: string[], input?: string) => ax(args, { cwd, input });
+const ok = (args: string[], input?: string) => {
+  const r = run([...args, '--json'], input);
+  if (r.code !== 0) throw new Error(`ax ${args.join(' ')}: ${r.code} ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+const forbidden = (args: string[], input?: string) => {
+  const r = run(args, input);
+  expect(r.code, `ax ${args.join(' ')}: ${r.stderr}`).toBe(1);
+  expect(r.stderr).toMatch(/^error \[FORBIDDEN\]/m);
+};
+
+let adminId = '';
+beforeAll(() => {
+  expect(run(['init']).code).toBe(0);
+  adminId = ok([
+    'security',
+    'user',
+    'create',
+    'admin@example.test',
+    '--tenant',
+    'default',
+    '--role',
+    'admin',
+  ]).id;
+  ok(['security', 'user', 'create', 'viewer@example.test', '--tenant', 'default', '--role', 'viewer']);
+  ok(['security', 'user', 'create', 'auditor@example.test', '--tenant', 'default', '--role', 'auditor']);
+});
+afterAll(() => tmp.remove());
+
+describe('--as enforcement across areas', () => {
+  it('secrets: a tenant admin may write and read; a viewer may do neither', () => {
+    ok(['secret', 'set', 'stripe', '--tenant', 'default', '--as', 'admin@example.test'], 'sk_live_1');
+    expect(run(['secret', 'get', 'stripe', '--tenant', 'default', '--as', 'admin@example.test']).stdout).toBe(
+      'sk_live_1\n',
+    );
+    forbidden(['secret', 'set', 'stripe', '--tenant', 'default', '--as', 'viewer@example.test'], 'x');
+    forbidden(['secret', 'get', 'stripe', '--tenant', 'default', '--as', 'viewer@example.test']);
+    forbidden(['secret', 'rm', 'stripe', '--tenant', 'default', '--as', 'viewer@example.test']);
+  });
+
+  it('installation-wide commands need a platform super-admin, not a tenant admin', () => {
+    forbidden(['keys', 'rotate', '--as', 'admin@example.test']);
+    forbidden(['keys', 'status', '--as', 'admin@example.test']);
+    forbidden(['tenant', 'create', 'Evil', '--slug', 'evil-co', '--as', 'admin@example.test']);
+    forbidden(['tenant', 'list', '--as', 'admin@example.test']);
+    expect(ok(['keys', 'status']).primaryVersion).toBe(1); // the operator (no --as) still can
+  });
+
+  it('tenants and audit: permissions per command', () => {
+    forbidden(['tenant', 'suspend', 'default', '--reason', 'x', '--as', 'viewer@example.test']);
+    expect(ok(['tenant', 'show', 'default', '--as', 'viewer@example.test']).slug).toBe('default');
+    forbidden(['audit', 'query', '--tenant', 'default', '--as', 'viewer@example.test']);
+    forbidden(['audit', 'query', '--all-tenants', '--as', 'auditor@example.test']);
+    expect(
+      ok(['audit', 'query', '--tenant', 'default', '--as', 'auditor@example.test']).events.length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('an unknown --as user is UNAUTHORIZED, not the operator', () => {
+    const r = run(['secret', 'list', '--tenant', 'default', '--as', 'nobody@example.test']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error \[UNAUTHORIZED\]/m);
+  });
+
+  it('records --as runs with the user as actor and the outcome, tenant-scoped or on the platform chain', () => {
+    const inTenant = ok([
+      'audit',
+      'query',
+      '--tenant',
+      'default',
+      '--action',
+      'command.run',
+      '--limit',
+      '200',
+    ]);
+    const denied = inTenant.events.filter(
+      (e: { outcome: string; resource: string }) => e.outcome === 'denied' && e.resource === 'secret set',
+    );
+    expect(denied.length).toBe(1);
+    expect(denied[0].actor.type).toBe('user');
+    const allowed = inTenant.events.filter(
+      (e: { outcome: string; resource: string }) => e.outcome === 'success' && e.resource === 'secret set',
+    );
+    expect(allowed.length).toBe(1);
+    expect(allowed[0].actor.id).toBe(adminId);
+    const platform = ok(['audit', 'query', '--all-tenants', '--action', 'command.run', '--limit', '200']);
+    const keysRotate = platform.events.filter(
+      (e: { resource: string; tenantId: string }) => e.resource === 'keys rotate',
+    );
+    expect(keysRotate).toHaveLength(1);
+    expect(keysRotate[0]).toMatchObject({ outcome: 'denied', tenantId: 'platform' });
+  });
+});

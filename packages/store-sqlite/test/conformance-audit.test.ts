@@ -1,0 +1,5 @@
+import { auditStoreSuite } from '@ax/store-testkit';
+import { describe, it } from 'vitest';
+import { sqliteAuditFixture } from './probes-audit.js';
+
+auditStoreSuite({ describe, it }, sqliteAuditFixture);
