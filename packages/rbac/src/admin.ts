@@ -11,6 +11,7 @@ import {
 } from '@ax/core';
 import { z } from 'zod';
 import {
+  allowsOn,
   assertHoldsAll,
   checkGraph,
   ctxTenant,
@@ -18,6 +19,7 @@ import {
   grantedRules,
   requirePermission,
   requirePlatformAdmin,
+  roleObject,
   tenantRoles,
 } from './admin-guards.js';
 import type { CompiledPolicy, RoleDefinition } from './compile.js';
@@ -78,6 +80,9 @@ export interface UserView {
   role: string;
 }
 
+// Creating or deleting a role writes all of it: a `role.write` limited to some fields allows neither.
+const ROLE_FIELDS = ['name', 'description', 'permissions', 'rules', 'extends'] as const;
+
 function view(role: RoleRecord): RoleView {
   return {
     name: role.name,
@@ -136,7 +141,10 @@ export async function createRole(
   if (isSystemRoleName(parsed.name)) {
     throw forbidden('system-role-immutable', `${parsed.name} is a system role`, { role: parsed.name });
   }
-  const actor = await requirePermission(deps, ctx, 'role.write');
+  const actor = await requirePermission(deps, ctx, 'role.write', {
+    object: roleObject(ctxTenant(ctx), parsed.name),
+    fields: ROLE_FIELDS,
+  });
   const now = deps.clock.now();
   const role: RoleRecord = {
     id: deps.ids.next('role'),
@@ -178,7 +186,10 @@ export async function updateRole(
       role: name,
     });
   const parsed = parseInput(rolePatchSchema(deps.catalog), patch, 'role patch');
-  const actor = await requirePermission(deps, ctx, 'role.write');
+  const actor = await requirePermission(deps, ctx, 'role.write', {
+    object: roleObject(ctxTenant(ctx), name),
+    fields: Object.keys(parsed),
+  });
   const roles = await tenantRoles(deps, ctxTenant(ctx));
   const current = roles.get(name);
   if (!current) throw new NotFoundError(`role ${name} not found`);
@@ -188,6 +199,9 @@ export async function updateRole(
     rules: parsed.rules ?? current.rules,
     extends: parsed.extends ?? current.extends,
   };
+  // What the role grants now, too: else a role.write holder could strip (or rewrite) a stronger role, which
+  // revoke and deleteRole already refuse.
+  assertHoldsAll(actor, ctx, grantedRules(deps, current, roles), `role ${name}`, true);
   roles.delete(name);
   checkGraph(next, roles);
   assertHoldsAll(actor, ctx, grantedRules(deps, next, roles), `role ${name}`);
@@ -213,7 +227,10 @@ export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: s
     throw forbidden('system-role-immutable', `${name} is a system role`, {
       role: name,
     });
-  const actor = await requirePermission(deps, ctx, 'role.write');
+  const actor = await requirePermission(deps, ctx, 'role.write', {
+    object: roleObject(ctxTenant(ctx), name),
+    fields: ROLE_FIELDS,
+  });
   const roles = await tenantRoles(deps, ctxTenant(ctx));
   const role = roles.get(name);
   if (!role) throw new NotFoundError(`role ${name} not found`);
@@ -223,7 +240,7 @@ export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: s
       details: { dependents },
     });
   }
-  assertHoldsAll(actor, ctx, grantedRules(deps, role, roles), `role ${name}`);
+  assertHoldsAll(actor, ctx, grantedRules(deps, role, roles), `role ${name}`, true);
   await write(
     deps,
     ctx,
@@ -237,7 +254,7 @@ export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: s
 
 export async function getRole(deps: AdminDeps, ctx: ExecutionContext, name: string): Promise<RoleView> {
   parseInput(roleNameSchema, name, 'role name');
-  await requirePermission(deps, ctx, 'role.read');
+  await requirePermission(deps, ctx, 'role.read', { object: roleObject(ctxTenant(ctx), name) });
   const sys = systemView(name);
   if (sys) return sys;
   const role = await deps.store.rbac.getRole(ctxTenant(ctx), name);
@@ -246,15 +263,19 @@ export async function getRole(deps: AdminDeps, ctx: ExecutionContext, name: stri
 }
 
 export async function listRoles(deps: AdminDeps, ctx: ExecutionContext): Promise<RoleView[]> {
-  await requirePermission(deps, ctx, 'role.read');
+  const actor = await requirePermission(deps, ctx, 'role.read');
   const custom = await deps.store.rbac.listRoles(ctxTenant(ctx));
-  return [...SYSTEM_ROLES.map((r) => systemView(r.name)!), ...custom.map(view)];
+  return [...SYSTEM_ROLES.map((r) => systemView(r.name)!), ...custom.map(view)].filter((r) =>
+    allowsOn(actor, deps, 'role.read', roleObject(ctxTenant(ctx), r.name)),
+  );
 }
 
 const assignmentSchema = z.object({ userId: z.string().min(1).max(200), role: roleNameSchema }).strict();
 
-async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string) {
-  const actor = await requirePermission(deps, ctx, 'role.assign');
+async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string, removing = false) {
+  const actor = await requirePermission(deps, ctx, 'role.assign', {
+    object: roleObject(ctxTenant(ctx), role),
+  });
   const roles = await tenantRoles(deps, ctxTenant(ctx));
   const def = systemRole(role)
     ? {
@@ -265,7 +286,7 @@ async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string
       }
     : roles.get(role);
   if (!def) throw new NotFoundError(`role ${role} not found`);
-  assertHoldsAll(actor, ctx, grantedRules(deps, def, roles), `role ${role}`);
+  assertHoldsAll(actor, ctx, grantedRules(deps, def, roles), `role ${role}`, removing);
 }
 
 export async function assign(
@@ -304,7 +325,7 @@ export async function revoke(
   input: { userId: string; role: string },
 ): Promise<boolean> {
   const { userId, role } = parseInput(assignmentSchema, input, 'assignment');
-  await roleForGrant(deps, ctx, role);
+  await roleForGrant(deps, ctx, role, true);
   let removed = false;
   await write(
     deps,
@@ -331,12 +352,13 @@ export async function listAssignments(
     filter,
     'filter',
   );
-  await requirePermission(deps, ctx, 'role.read');
+  const actor = await requirePermission(deps, ctx, 'role.read');
   const rows = await deps.store.rbac.listAssignments({
     tenantId: ctxTenant(ctx),
     ...(f.userId ? { userId: f.userId } : {}),
   });
-  return rows.map(({ userId, role, grantedBy, createdAt }) => ({
+  const visible = rows.filter((r) => allowsOn(actor, deps, 'role.read', roleObject(ctxTenant(ctx), r.role)));
+  return visible.map(({ userId, role, grantedBy, createdAt }) => ({
     userId,
     role,
     grantedBy,
@@ -354,7 +376,7 @@ export async function createUser(
   input: { email: string; role?: string },
 ): Promise<UserView> {
   const { email, role } = parseInput(createUserSchema, input, 'user');
-  await requirePermission(deps, ctx, 'user.write');
+  await requirePermission(deps, ctx, 'user.write', { object: { email } });
   await roleForGrant(deps, ctx, role);
   const now = deps.clock.now();
   const user = {

@@ -76,6 +76,7 @@ export interface PolicyInput {
 /** A compiled, frozen permission set. */
 export interface CompiledPolicy {
   readonly state: PrincipalState;
+  /** The user holds the super-admin flag. It grants nothing while the user is suspended: see `state`. */
   readonly superAdmin: boolean;
   /** Role names in effect, after following `extends`, in the order visited. */
   readonly roles: readonly string[];

@@ -170,8 +170,14 @@ export function runPolicyTests(input: unknown, catalog: PermissionCatalog<string
       ),
     ]),
   );
+  for (const [name, resource] of Object.entries(spec.resources)) {
+    if (!catalog.isSubject(resource.kind)) {
+      throw new ValidationError(`resource ${name}: unknown kind ${JSON.stringify(resource.kind)}`);
+    }
+  }
   const cases: PolicyTestCase[] = [];
   for (const test of spec.tests) {
+    checkMatrix(test, spec, catalog);
     const expected = new Map<string, 'allow' | 'deny'>();
     for (const e of test.expected ?? []) {
       for (const [action, eff] of Object.entries(e.actions))
@@ -211,4 +217,36 @@ export function runPolicyTests(input: unknown, catalog: PermissionCatalog<string
     failed,
     cases,
   };
+}
+
+// An expectation no cell checks, or an action the catalog does not know (every cell "deny"), would make a
+// test that cannot fail: refuse the file instead.
+function checkMatrix(
+  test: PolicyTestSpec['tests'][number],
+  spec: PolicyTestSpec,
+  catalog: PermissionCatalog<string>,
+): void {
+  const where = `test "${test.name}"`;
+  for (const name of test.resources) {
+    const resource = spec.resources[name];
+    if (!resource) continue; // reported as an unknown resource when the matrix runs
+    for (const action of test.actions) {
+      if (!catalog.isAction(action, resource.kind)) {
+        throw new ValidationError(`${where}: unknown action ${JSON.stringify(action)} on ${resource.kind}`);
+      }
+    }
+  }
+  for (const e of test.expected ?? []) {
+    if (!test.principals.includes(e.principal)) {
+      throw new ValidationError(`${where}: expectation for ${e.principal}, which the test does not list`);
+    }
+    if (!test.resources.includes(e.resource)) {
+      throw new ValidationError(`${where}: expectation for ${e.resource}, which the test does not list`);
+    }
+    for (const action of Object.keys(e.actions)) {
+      if (!test.actions.includes(action)) {
+        throw new ValidationError(`${where}: expectation for action ${action}, which the test does not list`);
+      }
+    }
+  }
 }

@@ -61,11 +61,29 @@ interface CacheEntry {
 // every cached permission set of the others stale at once.
 const SIGNALS = new WeakMap<object, { generation: number }>();
 
-// Settled promises are immutable, so the cached path shares two instead of allocating one per check.
-const ALLOWED = Promise.resolve(true);
-const DENIED = Promise.resolve(false);
+// The cached path shares two settled promises instead of allocating one per check. A promise is an ordinary
+// object: a caller giving the one it got an own `then` or `constructor` would change what `await` yields for
+// every later check sharing it (turning every denial into `true`). So both are pinned as own, non-writable,
+// non-configurable properties (`await` reads only `constructor`; its `then` is then Promise's own). Not frozen:
+// Node's async hooks (AsyncLocalStorage) add a symbol to promises and throw on a non-extensible one.
+function pinned(value: boolean): Promise<boolean> {
+  const p = Promise.resolve(value);
+  for (const [key, v] of [
+    ['then', Promise.prototype.then],
+    ['constructor', Promise],
+  ] as const) {
+    Object.defineProperty(p, key, { value: v, writable: false, configurable: false, enumerable: false });
+  }
+  return p;
+}
+const ALLOWED = pinned(true);
+const DENIED = pinned(false);
 
 const ACTOR_TYPES = new Set(['user', 'apiKey', 'system']);
+
+const name = z.string().min(1).max(100);
+const accessArgs = z.object({ action: name, subjectType: name });
+const fieldList = z.array(z.string().max(200)).max(10_000);
 
 function looksValid(ctx: ExecutionContext): boolean {
   return (
@@ -110,6 +128,11 @@ export class Rbac<P extends string = BuiltinPermission> {
   readonly #signal: { generation: number };
   readonly #entries = new Map<string, Map<string, CacheEntry>>();
   readonly #inflight = new Map<string, Promise<CompiledPolicy>>();
+  // The store's policy epoch as last read, and until when that read is trusted. The epoch is store-wide, so one
+  // read re-validates every cached set loaded at that epoch: at most one read per time-to-live, however many
+  // (tenant, user) sets are cached or checked at once.
+  #epoch = { value: Number.NaN, validUntil: Number.NEGATIVE_INFINITY };
+  #epochRead: Promise<number> | undefined;
   #size = 0;
   readonly #systemPolicy: CompiledPolicy;
   readonly #noRolesPolicy: CompiledPolicy;
@@ -182,7 +205,8 @@ export class Rbac<P extends string = BuiltinPermission> {
     subject: AnySubject,
     allFields: readonly string[],
   ): Promise<string[]> {
-    return (await this.permissions(ctx)).permittedFields(action, subject, allFields);
+    const fields = parseInput(fieldList, allFields, 'allFields');
+    return (await this.permissions(ctx)).permittedFields(action, subject, fields);
   }
 
   /** Why the actor may or may not: the deciding rule, its role and the reason. */
@@ -217,6 +241,7 @@ export class Rbac<P extends string = BuiltinPermission> {
 
   /** The rows of `subjectType` the actor may `action`: all, none, or those matching a condition tree. */
   async accessibleBy(ctx: ExecutionContext, action: string, subjectType: string): Promise<AccessFilter> {
+    parseInput(accessArgs, { action, subjectType }, 'accessibleBy');
     return (await this.permissions(ctx)).accessibleBy(action, subjectType);
   }
 
@@ -332,8 +357,11 @@ export class Rbac<P extends string = BuiltinPermission> {
     if (ctx.actor.type !== 'user')
       return ctx.actor.type === 'system' ? this.#systemPolicy : this.#noRolesPolicy;
     const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
-    if (entry && entry.generation === this.#signal.generation && this.#clock.now() < entry.validUntil) {
-      return entry.policy;
+    if (entry && entry.generation === this.#signal.generation) {
+      const now = this.#clock.now();
+      if (now < entry.validUntil) return entry.policy;
+      // loaded at the epoch a recent read found still current: nothing has changed since it was loaded
+      if (entry.epoch === this.#epoch.value && now < this.#epoch.validUntil) return entry.policy;
     }
     return undefined;
   }
@@ -342,16 +370,15 @@ export class Rbac<P extends string = BuiltinPermission> {
     const generation = this.#signal.generation;
     const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
     if (entry && entry.generation === generation) {
-      // time-to-live passed: one cheap read tells whether anything changed anywhere
-      const epoch = await this.#store.rbac.epoch();
-      if (epoch === entry.epoch && this.#signal.generation === generation) {
-        entry.validUntil = this.#clock.now() + this.#ttl;
-        return entry.policy;
-      }
+      // time-to-live passed: one cheap read (shared) tells whether anything changed anywhere
+      const epoch = await this.#currentEpoch();
+      if (epoch === entry.epoch && this.#signal.generation === generation) return entry.policy;
     }
     // Loads are shared only within one generation: a caller arriving after a write never joins a load that
     // began before it.
-    const key = `${generation}\u0000${ctx.tenantId}\u0000${ctx.actor.id}`;
+    // Length-prefixed: ids may hold any character, and a separator alone would let tenant "a\0b" with user "c"
+    // and tenant "a" with user "b\0c" share one load (one tenant's permissions answering for the other).
+    const key = `${generation}:${ctx.tenantId.length}:${ctx.tenantId}:${ctx.actor.id}`;
     const running = this.#inflight.get(key);
     if (running) return running;
     const load = this.#load(ctx, generation).finally(() => this.#inflight.delete(key));
@@ -359,7 +386,27 @@ export class Rbac<P extends string = BuiltinPermission> {
     return load;
   }
 
+  // The store's epoch: the last read while it is trusted, else one read shared by every caller meanwhile.
+  #currentEpoch(): Promise<number> {
+    if (this.#clock.now() < this.#epoch.validUntil) return Promise.resolve(this.#epoch.value);
+    this.#epochRead ??= this.#readEpoch();
+    return this.#epochRead;
+  }
+
+  async #readEpoch(): Promise<number> {
+    // trusted from when the read began, so a change made after it is seen within one time-to-live of it
+    const startedAt = this.#clock.now();
+    try {
+      const value = await this.#store.rbac.epoch();
+      this.#epoch = { value, validUntil: startedAt + this.#ttl };
+      return value;
+    } finally {
+      this.#epochRead = undefined;
+    }
+  }
+
   async #load(ctx: ExecutionContext, generation: number): Promise<CompiledPolicy> {
+    const startedAt = this.#clock.now();
     const snap = await this.#store.rbac.loadPolicy(ctx.tenantId, ctx.actor.id);
     const state = !snap.user
       ? 'user-unknown'
@@ -382,11 +429,18 @@ export class Rbac<P extends string = BuiltinPermission> {
       this.catalog,
     );
     // A write in this process since the load began: the snapshot may predate it, so do not cache it.
-    if (this.#signal.generation === generation) this.#remember(ctx, policy, snap.epoch, generation);
+    if (this.#signal.generation === generation)
+      this.#remember(ctx, policy, snap.epoch, generation, startedAt);
     return policy;
   }
 
-  #remember(ctx: ExecutionContext, policy: CompiledPolicy, epoch: number, generation: number): void {
+  #remember(
+    ctx: ExecutionContext,
+    policy: CompiledPolicy,
+    epoch: number,
+    generation: number,
+    loadedAt: number,
+  ): void {
     let users = this.#entries.get(ctx.tenantId);
     if (!users) {
       users = new Map();
@@ -397,7 +451,8 @@ export class Rbac<P extends string = BuiltinPermission> {
       policy,
       epoch,
       generation,
-      validUntil: this.#clock.now() + this.#ttl,
+      // from when the load began: its snapshot is at least that new
+      validUntil: loadedAt + this.#ttl,
     });
     if (this.#size > this.#max) {
       // evict the oldest tenant's oldest entry (Maps iterate in insertion order)

@@ -48,6 +48,24 @@ describe('accessibleBy', () => {
     expect((await f.rbac.accessibleBy(f.as(t.id, stranger.id), 'read', 'Workflow')).kind).toBe('none');
   });
 
+  it('validates its input (a ValidationError, not a TypeError from CASL)', async () => {
+    const t = await f.tenant();
+    const ctx = f.as(t.id, (await f.member(t.id, ['viewer'])).id);
+    for (const [action, type] of [
+      ['read', null],
+      ['read', 42],
+      [undefined, 'Workflow'],
+      ['read', ''],
+    ]) {
+      await expect(f.rbac.accessibleBy(ctx, action as never, type as never)).rejects.toMatchObject({
+        code: 'VALIDATION',
+      });
+    }
+    await expect(f.rbac.permittedFields(ctx, 'read', 'Agent', 'name' as never)).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+  });
+
   it('refuses fields outside the column whitelist and odd column names', () => {
     const filter: AccessFilter = { kind: 'conditional', where: { op: 'eq', field: 'secret', value: 1 } };
     expect(() => toSql(filter, { columns: { other: 'other' } })).toThrow(/whitelist/);
@@ -135,5 +153,5 @@ describe('SQL rendering against SQLite (property)', () => {
       }),
       { numRuns: 1500 },
     );
-  });
+  }, 60_000); // 1,500 runs: about 2 s alone, over 8 s in a loaded full run
 });

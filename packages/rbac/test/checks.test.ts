@@ -161,6 +161,31 @@ describe('checks', () => {
   });
 });
 
+describe('the shared answers of the cached path', () => {
+  it("cannot be poisoned: a caller changing the promise it got does not change anyone else's answer", async () => {
+    const t = await f.tenant();
+    const u = await f.member(t.id, ['viewer']);
+    const ctx = f.as(t.id, u.id);
+    expect(await f.rbac.can(ctx, 'delete', 'Secret')).toBe(false); // loads and caches
+    const mine = f.rbac.can(ctx, 'delete', 'Secret'); // from the cache
+    const tamper = [
+      () => Object.defineProperty(mine, 'constructor', { value: Object }),
+      () => Object.defineProperty(mine, 'then', { value: (ok: (v: boolean) => void) => ok(true) }),
+      // biome-ignore lint/suspicious/noThenProperty: the attack under test is a thenable
+      () => Object.setPrototypeOf(mine, { then: (ok: (v: boolean) => void) => ok(true) }),
+    ];
+    for (const fn of tamper) {
+      try {
+        fn();
+      } catch {
+        // refused: what it should be
+      }
+    }
+    expect(await f.rbac.can(ctx, 'delete', 'Secret')).toBe(false);
+    expect(await f.rbac.can(ctx, 'read', 'Workflow')).toBe(true);
+  });
+});
+
 describe('actors, options and catalogs', () => {
   it('an API key never reaches a cached user entry with the same id; the system operator holds everything', async () => {
     const t = await f.tenant();

@@ -102,6 +102,57 @@ describe('privilege escalation is refused, with the error code', () => {
     expect((await f.store.rbac.listAssignments({ tenantId: m.t.id, userId: theirAdmin.id })).length).toBe(1);
   });
 
+  it('cannot rewrite a role that grants more than it holds, not even to narrow it', async () => {
+    const { t, ctx } = await roleManager();
+    await f.rbac.createRole(f.as(t.id), { name: 'owners', permissions: ['*'] });
+    const owner = await f.member(t.id, ['owners']);
+    for (const patch of [{ permissions: [] }, { permissions: ['workflow.read'] }, { description: 'gone' }]) {
+      await expect(f.rbac.updateRole(ctx, 'owners', patch)).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+        details: { denial: 'privilege-escalation', missing: '*' },
+      });
+    }
+    expect((await f.store.rbac.getRole(t.id, 'owners'))?.permissions).toEqual(['*']);
+    expect(await f.rbac.can(f.as(t.id, owner.id), 'delete', 'Secret')).toBe(true);
+  });
+
+  it('a deny binds: an admin narrowed by a deny role can neither shed it nor hand out what it denies', async () => {
+    const t = await f.tenant();
+    await f.rbac.createRole(f.as(t.id), {
+      name: 'no-secret-delete',
+      rules: [{ action: 'delete', subject: 'Secret', inverted: true, reason: 'two-person rule' }],
+    });
+    const narrowed = await f.member(t.id, ['admin', 'no-secret-delete']);
+    const ctx = f.as(t.id, narrowed.id);
+    const puppet = await f.user();
+    expect(await f.rbac.can(ctx, 'delete', 'Secret')).toBe(false);
+    const refused = { code: 'FORBIDDEN', details: { denial: 'privilege-escalation' } };
+    // shedding the deny: revoking it, deleting it, or rewriting the role without it
+    await expect(f.rbac.revoke(ctx, { userId: narrowed.id, role: 'no-secret-delete' })).rejects.toMatchObject(
+      refused,
+    );
+    await expect(f.rbac.deleteRole(ctx, 'no-secret-delete')).rejects.toMatchObject(refused);
+    await expect(f.rbac.updateRole(ctx, 'no-secret-delete', { rules: [] })).rejects.toMatchObject(refused);
+    // handing out what the deny takes away: `*`, `secret.*`, or the very permission
+    await expect(f.rbac.assign(ctx, { userId: puppet.id, role: 'admin' })).rejects.toMatchObject({
+      details: { denial: 'privilege-escalation', missing: '*' },
+    });
+    await expect(
+      f.rbac.createRole(ctx, { name: 'secrets', permissions: ['secret.*'] }),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      f.rbac.createRole(ctx, { name: 'deleter', permissions: ['secret.delete'] }),
+    ).rejects.toMatchObject(refused);
+    expect(await f.rbac.can(f.as(t.id, narrowed.id), 'delete', 'Secret')).toBe(false);
+    expect(await f.store.rbac.listAssignments({ tenantId: t.id, userId: puppet.id })).toEqual([]);
+    // what it does hold it may still grant, and an admin without the deny may lift it
+    await f.rbac.createRole(ctx, { name: 'readers', permissions: ['secret.read', 'workflow.*'] });
+    const free = await f.member(t.id, ['admin']);
+    expect(await f.rbac.revoke(f.as(t.id, free.id), { userId: narrowed.id, role: 'no-secret-delete' })).toBe(
+      true,
+    );
+  });
+
   it('system roles cannot be updated, deleted or shadowed, even by an admin', async () => {
     const t = await f.tenant();
     const admin = await f.member(t.id, ['admin']);

@@ -106,3 +106,24 @@ describe('tenant isolation (property)', () => {
     );
   }, 120_000);
 });
+
+describe('tenant isolation (ids that look alike)', () => {
+  it('concurrent first checks of different (tenant, user) pairs never share a load, whatever the ids hold', async () => {
+    const a = makeTenant({ id: 'tnt_a\u0000usr_b' });
+    const b = makeTenant({ id: 'tnt_a' });
+    await f.store.tenants.insert(a);
+    await f.store.tenants.insert(b);
+    const admin = makeUser({ id: 'usr_c' });
+    const stranger = makeUser({ id: 'usr_b\u0000usr_c' });
+    await f.store.users.insert(admin);
+    await f.store.users.insert(stranger);
+    await f.rbac.assign(f.as(a.id), { userId: admin.id, role: 'admin' });
+    f.rbac.invalidate();
+    const [first, second] = await Promise.all([
+      f.rbac.can(f.as(a.id, admin.id), 'delete', 'Secret'),
+      f.rbac.can(f.as(b.id, stranger.id), 'delete', 'Secret'),
+    ]);
+    expect(first).toBe(true);
+    expect(second).toBe(false);
+  });
+});

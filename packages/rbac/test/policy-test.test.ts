@@ -76,6 +76,45 @@ describe('policy tests', () => {
     ]);
   });
 
+  it('refuses expectations that no cell checks, and unknown kinds or actions (they could never fail)', () => {
+    const bad: unknown[] = [];
+    const tweak = (fn: (s: typeof spec) => void) => {
+      const copy = structuredClone(spec);
+      fn(copy);
+      bad.push(copy);
+    };
+    // an expectation for a principal, resource or action outside the test's matrix
+    tweak((s) =>
+      s.tests[0]!.expected.push({ principal: 'dave', resource: 'mine', actions: { read: 'allow' } }),
+    );
+    tweak((s) => {
+      s.tests[0]!.principals = ['bob', 'carol'];
+    });
+    tweak((s) =>
+      s.tests[0]!.expected.push({ principal: 'bob', resource: 'gone', actions: { read: 'allow' } }),
+    );
+    tweak((s) =>
+      s.tests[0]!.expected.push({
+        principal: 'bob',
+        resource: 'mine',
+        actions: { execute: 'allow' } as never,
+      }),
+    );
+    // a typo in a kind or an action: every cell would be "deny" and pass
+    tweak((s) => {
+      s.resources.mine.kind = 'Workflw';
+    });
+    tweak((s) => {
+      s.tests[0]!.actions = ['read', 'raed'];
+      s.tests[0]!.expected = [];
+    });
+    for (const input of bad) {
+      expect(() => runPolicyTests(input, catalog), JSON.stringify(input).slice(0, 120)).toThrow(
+        expect.objectContaining({ code: 'VALIDATION' }),
+      );
+    }
+  });
+
   it('validates the file: unknown principals, bad roles, cycles, prototype keys', () => {
     const bad = [
       { ...spec, tests: [{ ...spec.tests[0], principals: ['mallory'] }] },

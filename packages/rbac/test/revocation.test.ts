@@ -103,6 +103,7 @@ describe('revocation', () => {
       expect(await send(`check ${t.id} ${u.id}`)).toBe('allowed');
       child.stdin!.write('exit\n');
     } finally {
+      child.stdin!.end(); // else the child's open stdin keeps it alive until the 10 s kill below
       await new Promise((r) => {
         child.once('exit', r);
         setTimeout(() => child.kill(), 10_000).unref();
@@ -136,5 +137,43 @@ describe('revocation while a load is in flight', () => {
     const after = rbac.can(ctx, 'read', 'Workflow'); // must not join load A
     expect(await before).toBe(true);
     expect(await after).toBe(false);
+  });
+});
+
+describe('re-validation after the time-to-live', () => {
+  it('one epoch read re-validates every cached set, and concurrent checks share it', async () => {
+    const t = await f.tenant();
+    const users = [];
+    for (let i = 0; i < 20; i++) users.push(await f.member(t.id, ['viewer']));
+    let reads = 0;
+    const counted = {
+      ...f.store,
+      rbac: {
+        ...f.store.rbac,
+        epoch: () => {
+          reads++;
+          return f.store.rbac.epoch();
+        },
+      },
+      transaction: f.store.transaction.bind(f.store),
+    };
+    const rbac = createRbac({ store: counted, clock: f.clock, epochTtlMs: 100 });
+    const check = (u: { id: string }) => rbac.can(f.as(t.id, u.id), 'read', 'Workflow');
+    for (const u of users) expect(await check(u)).toBe(true);
+    expect(reads).toBe(0);
+    f.clock.advance(100);
+    // a burst: every user at once, three times each, right after the time-to-live passed
+    const burst = await Promise.all(users.flatMap((u) => [check(u), check(u), check(u)]));
+    expect(burst.every(Boolean)).toBe(true);
+    expect(reads).toBe(1);
+    for (const u of users) expect(await check(u)).toBe(true);
+    expect(reads).toBe(1);
+    // and it still notices a change made elsewhere (here: straight through the port, no rbac call)
+    await f.store.rbac.revoke(t.id, users[0]!.id, 'viewer');
+    expect(await check(users[0]!)).toBe(true); // inside the time-to-live
+    f.clock.advance(100);
+    expect(await check(users[0]!)).toBe(false);
+    expect(await check(users[1]!)).toBe(true);
+    expect(reads).toBe(2);
   });
 });

@@ -101,9 +101,10 @@ export function sqliteRbacStore(db: Database): RbacStore {
   };
   const bumped = (): number => (bump().get() as { epoch: number }).epoch;
 
-  // One statement reads the epoch with everything but the roles, so they come from one snapshot. The roles
-  // (followed through `extends`, each once, so cycles end) are point reads after it: every write bumps the
-  // epoch in its own transaction, so they are at least as new as that epoch, which is all a cache needs.
+  // One statement reads the epoch with everything but the roles; the roles (followed through `extends`, each
+  // once, so cycles end) are point reads after it. All of them run in one read transaction, so they see one
+  // state of the database: without it another process could commit between the statements, and a user could
+  // get the roles it held at one epoch with the definitions of a later one (a set that never existed).
   const header = lazy(`
     SELECT e.epoch AS epoch,
       t.id AS t_id, t.slug AS t_slug, t.name AS t_name, t.plan AS t_plan, t.status AS t_status,
@@ -157,6 +158,9 @@ export function sqliteRbacStore(db: Database): RbacStore {
       roles,
     };
   };
+
+  // DEFERRED: a read transaction (a savepoint inside a caller's transaction); in WAL it never blocks writers.
+  const readSnapshot = db.transaction(snapshot);
 
   return {
     async insertRole(role: RoleRecord) {
@@ -251,7 +255,7 @@ export function sqliteRbacStore(db: Database): RbacStore {
       return readEpoch().get() as number;
     },
     async loadPolicy(tenantId, userId) {
-      return snapshot(tenantId, userId);
+      return readSnapshot(tenantId, userId);
     },
   };
 }

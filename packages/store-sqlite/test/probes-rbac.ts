@@ -1,7 +1,7 @@
 import type { RoleAssignment, RoleRecord } from '@ax/core';
 import type { RbacProbe, StoreFixture } from '@ax/store-testkit';
 import type { SqliteStore } from '../src/index.js';
-import { sqliteFixture, sqliteProbe } from './probes.js';
+import { sqliteFixtureWith, sqliteProbe } from './probes.js';
 
 /** Raw RBAC probes: hand-written SQL on an independent read-only connection. */
 export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof sqliteProbe> {
@@ -69,18 +69,8 @@ export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof
 }
 
 /** A fresh store with the RBAC probe. */
-export async function sqliteRbacFixture(): Promise<
+export function sqliteRbacFixture(): Promise<
   StoreFixture<ReturnType<typeof sqliteRbacProbe>> & { store: SqliteStore }
 > {
-  const base = await sqliteFixture();
-  base.probe.raw.close();
-  const probe = sqliteRbacProbe(base.store.filename);
-  return {
-    store: base.store,
-    probe,
-    async cleanup() {
-      probe.raw.close();
-      await base.cleanup();
-    },
-  };
+  return sqliteFixtureWith(sqliteRbacProbe);
 }

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Lease, QuotaPeriodRecord, QuotaState } from '@ax/core';
 import type { QuotaProbe, StoreFixture } from '@ax/store-testkit';
-import { openSqliteStore, type SqliteStore } from '../src/index.js';
-import { sqliteProbe, tempDir } from './probes.js';
+import type { SqliteStore } from '../src/index.js';
+import { sqliteFixtureWith, sqliteProbe } from './probes.js';
 
 // Column values as SQLite returns them for the tenancy tables (a superset: each query reads some).
 interface Row {
@@ -106,20 +105,8 @@ export function sqliteQuotaProbe(
 }
 
 /** A fresh file-backed store with its tenancy probe. */
-export async function sqliteTenancyFixture(): Promise<
+export function sqliteTenancyFixture(): Promise<
   StoreFixture<ReturnType<typeof sqliteQuotaProbe>> & { store: SqliteStore }
 > {
-  const tmp = tempDir();
-  const filename = join(tmp.dir, 'test.db');
-  const store = await openSqliteStore(filename);
-  const probe = sqliteQuotaProbe(filename);
-  return {
-    store,
-    probe,
-    async cleanup() {
-      probe.raw.close();
-      await store.close();
-      tmp.remove();
-    },
-  };
+  return sqliteFixtureWith(sqliteQuotaProbe);
 }

@@ -71,14 +71,17 @@ export function tempDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A fresh file-backed store with its probe: what the testkit suites take. */
-export async function sqliteFixture(): Promise<
-  StoreFixture<ReturnType<typeof sqliteProbe>> & { store: SqliteStore }
-> {
+/**
+ * A fresh file-backed store with a probe made by `makeProbe` on the same file (its own read-only
+ * connection, closed on cleanup): what the testkit suites take.
+ */
+export async function sqliteFixtureWith<P extends { raw: BetterSqlite3.Database }>(
+  makeProbe: (filename: string) => P,
+): Promise<StoreFixture<P> & { store: SqliteStore }> {
   const tmp = tempDir();
   const filename = join(tmp.dir, 'test.db');
   const store = await openSqliteStore(filename);
-  const probe = sqliteProbe(filename);
+  const probe = makeProbe(filename);
   return {
     store,
     probe,
@@ -88,4 +91,11 @@ export async function sqliteFixture(): Promise<
       tmp.remove();
     },
   };
+}
+
+/** A fresh file-backed store with the core probe. */
+export function sqliteFixture(): Promise<
+  StoreFixture<ReturnType<typeof sqliteProbe>> & { store: SqliteStore }
+> {
+  return sqliteFixtureWith(sqliteProbe);
 }

@@ -205,6 +205,40 @@ export function rbacStoreSuite(t: TestApi, make: StoreFactory<RbacProbe>): void 
       }),
     );
 
+    t.it('purging a user or a tenant bumps the epoch and leaves none of its grants behind', () =>
+      withFixture(make, async ({ store, probe }) => {
+        const tenant = makeTenant();
+        const other = makeTenant();
+        const user = makeUser();
+        await store.tenants.insert(tenant);
+        await store.tenants.insert(other);
+        await store.users.insert(user);
+        await store.rbac.insertRole(makeRole(tenant.id, { name: 'ops' }));
+        await store.rbac.assign(assignment(tenant.id, user.id, 'ops'));
+        await store.rbac.assign(assignment(other.id, user.id, 'viewer'));
+        await store.rbac.setSuperAdmin(user.id, true, 1);
+        let before = await probe.epochValue();
+        assert.equal(await store.tenants.purge(tenant.id), true);
+        assert.ok((await probe.epochValue()) > before, 'a tenant purge moves the epoch');
+        assert.equal(await probe.roleRow(tenant.id, 'ops'), null);
+        assert.deepEqual(await probe.assignmentRows(tenant.id, user.id), []);
+        assert.deepEqual(
+          (await probe.assignmentRows(other.id, user.id)).map((r) => r.role),
+          ['viewer'],
+          "another tenant's assignment stays",
+        );
+        before = await probe.epochValue();
+        assert.equal(await store.users.purge(user.id), true);
+        assert.ok((await probe.epochValue()) > before, 'a user purge moves the epoch');
+        assert.deepEqual(await probe.assignmentRows(other.id, user.id), []);
+        assert.equal(await probe.superAdminRow(user.id), false);
+        const snap = await store.rbac.loadPolicy(other.id, user.id);
+        assert.equal(snap.user, null);
+        assert.equal(snap.superAdmin, false);
+        assert.deepEqual(snap.assigned, []);
+      }),
+    );
+
     t.it('concurrent writers each bump the epoch exactly once', () =>
       withFixture(make, async ({ store, probe }) => {
         const tenant = makeTenant();
