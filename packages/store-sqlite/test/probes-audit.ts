@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import type { AuditRow } from '@ax/core';
 import type { AuditProbe, StoreFixture } from '@ax/store-testkit';
 import BetterSqlite3 from 'better-sqlite3';
-import { openSqliteStore, type SqliteStore } from '../src/index.js';
-import { tempDir } from './probes.js';
+import type { SqliteStore } from '../src/index.js';
+import { sqliteFixtureWith } from './probes.js';
 
 interface Row {
   tenant_id: string;
@@ -81,20 +80,8 @@ export function sqliteAuditProbe(filename: string): AuditProbe & { raw: BetterSq
 }
 
 /** A fresh file-backed store with its audit probe. */
-export async function sqliteAuditFixture(): Promise<
+export function sqliteAuditFixture(): Promise<
   StoreFixture<ReturnType<typeof sqliteAuditProbe>> & { store: SqliteStore }
 > {
-  const tmp = tempDir();
-  const filename = join(tmp.dir, 'audit.db');
-  const store = await openSqliteStore(filename);
-  const probe = sqliteAuditProbe(filename);
-  return {
-    store,
-    probe,
-    async cleanup() {
-      probe.raw.close();
-      await store.close();
-      tmp.remove();
-    },
-  };
+  return sqliteFixtureWith(sqliteAuditProbe);
 }
