@@ -1,5 +1,6 @@
 import type { PolicySnapshot, RbacStore, RoleAssignment, RolePatch, RoleRecord, StoredRule } from '@ax/core';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { lazyStatement } from './lazy-statement.js';
 import { mapSqliteError } from './sqlite-errors.js';
 import { type TenantRow, toTenant } from './tenants.js';
 import { toUser, type UserRow } from './users.js';
@@ -54,13 +55,7 @@ function toAssignment(r: AssignmentRow): RoleAssignment {
  */
 export function sqliteRbacStore(db: Database): RbacStore {
   // Prepared on first use, so a store opened with fewer migrations (adapter tests) does not fail here.
-  const lazy = (sql: string, pluck = false): (() => Statement) => {
-    let stmt: Statement | undefined;
-    return () => {
-      stmt ??= pluck ? db.prepare(sql).pluck() : db.prepare(sql);
-      return stmt;
-    };
-  };
+  const lazy = (sql: string, pluck = false) => lazyStatement(db, sql, { pluck });
   const bump = lazy('UPDATE rbac_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch');
   const readEpoch = lazy('SELECT epoch FROM rbac_epoch WHERE id = 1', true);
   const insertRole = lazy(
