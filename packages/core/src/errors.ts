@@ -36,9 +36,29 @@ export interface AxErrorJSON {
   details: ErrorDetails;
 }
 
-// Keys whose values are replaced in toJSON(), whatever a caller put in `details` by mistake.
-const SECRET_KEY =
-  /pass(word|phrase)?|secret|token|api[-_]?key|authorization|cookie|master[-_]?key|private[-_]?key|plaintext|^value$/i;
+/**
+ * Key patterns whose values are secret, matched anywhere in a key, case-insensitively. The one list shared by
+ * `AxError.toJSON` and audit redaction (@ax/audit), so a key hidden from an error is hidden from the log too.
+ */
+export const SECRET_KEY_PATTERNS: readonly RegExp[] = Object.freeze([
+  /pass(word|phrase|wd)?/i,
+  /secret/i,
+  /token/i,
+  /api[-_]?key/i,
+  /authori[sz]ation/i,
+  /cookie/i,
+  /master[-_]?key/i,
+  /private[-_]?key/i,
+  /plaintext/i,
+  /^value$/i,
+]);
+
+/** True when a key's value is secret by {@link SECRET_KEY_PATTERNS}. */
+export function isSecretKey(key: string): boolean {
+  for (const p of SECRET_KEY_PATTERNS) if (p.test(key)) return true;
+  return false;
+}
+
 const MAX_DEPTH = 6;
 
 /** Returns a copy of `value` with secret-looking keys replaced by `[REDACTED]`. */
@@ -49,7 +69,7 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) ? '[REDACTED]' : redactSecrets(v, depth + 1);
+      out[k] = isSecretKey(k) ? '[REDACTED]' : redactSecrets(v, depth + 1);
     }
     return out;
   }

@@ -40,3 +40,19 @@ export function idSchema(kind: IdKind): z.ZodString {
 export function isId(kind: IdKind, value: string): boolean {
   return value.length === ID_PREFIXES[kind].length + 27 && idSchema(kind).safeParse(value).success;
 }
+
+/** A tenant id (`tnt_…`). */
+export const tenantIdSchema: z.ZodString = idSchema('tenant');
+/** A user id (`usr_…`). */
+export const userIdSchema: z.ZodString = idSchema('user');
+/** A concurrency lease id (`lse_…`). */
+export const leaseIdSchema: z.ZodString = idSchema('lease');
+
+/**
+ * The pseudo-tenant of installation-wide events (user status, super-admin flags, keyring changes): their audit
+ * chain is kept under this id. It is never a real tenant's id (those are `tnt_…`).
+ */
+export const PLATFORM_TENANT_ID = 'platform';
+
+/** A tenant id, or {@link PLATFORM_TENANT_ID} where installation-wide records are meant (audit chains). */
+export const auditTenantIdSchema = z.union([tenantIdSchema, z.literal(PLATFORM_TENANT_ID)]);

@@ -29,11 +29,13 @@ export {
   ForbiddenError,
   IntegrityError,
   isAxError,
+  isSecretKey,
   NotFoundError,
   type QuotaExceededDetails,
   QuotaExceededError,
   RateLimitExceededError,
   redactSecrets,
+  SECRET_KEY_PATTERNS,
   TenantSuspendedError,
   toAxError,
   UnauthorizedError,
@@ -41,13 +43,25 @@ export {
   type ValidationIssue,
 } from './errors.js';
 export {
+  auditTenantIdSchema,
   createIdGenerator,
   ID_PREFIXES,
   type IdGenerator,
   type IdKind,
   idSchema,
   isId,
+  leaseIdSchema,
+  PLATFORM_TENANT_ID,
+  tenantIdSchema,
+  userIdSchema,
 } from './ids.js';
+export { type CommitScope, hasCommitScope, onCommit, openCommitScope } from './commit-hooks.js';
+export {
+  type AfterCommitListener,
+  EventBus,
+  type EventBusOptions,
+  type InTransactionListener,
+} from './events.js';
 export type { MacSigner } from './mac.js';
 export type {
   AuditActorType,
