@@ -6,17 +6,20 @@ import {
   ForbiddenError,
   NotFoundError,
   SYSTEM_ACTOR,
+  type Store,
   type Tenant,
   UnauthorizedError,
+  ValidationError,
 } from '@ax/core';
-import { openSqliteStore, type SqliteStore } from '@ax/store-sqlite';
 import type { Command } from 'commander';
 import { createOutput, type Output } from './output.js';
+import { openStore, parseStoreRef, type StoreRef } from './store-ref.js';
 import { findUser, rbacFor } from './services/security.js';
 
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions {
   db?: string;
+  store?: string;
   json?: boolean;
   debug?: boolean;
   as?: string;
@@ -31,9 +34,16 @@ export interface CliEnv {
   stdin: NodeJS.ReadableStream;
 }
 
-/** The database path: `--db`, else `AX_DB`, else `./.ax/ax.db`. */
-export function resolveDbPath(opts: GlobalOptions, env: CliEnv): string {
-  return resolve(env.cwd, opts.db ?? env.env.AX_DB ?? '.ax/ax.db');
+/**
+ * The store: `--store`, else `--db`, else `AX_STORE`, else `AX_DB`, else `./.ax/ax.db`. A file path or
+ * `sqlite:<path>` names a SQLite file; `postgres://…` a PostgreSQL server (with @ax/store-postgres installed).
+ */
+export function resolveStoreRef(opts: GlobalOptions, env: CliEnv): StoreRef {
+  if (opts.store !== undefined && opts.db !== undefined) {
+    throw new ValidationError('give --store or --db, not both');
+  }
+  const named = opts.store ?? opts.db ?? env.env.AX_STORE ?? env.env.AX_DB ?? '.ax/ax.db';
+  return parseStoreRef(named, resolve(env.cwd));
 }
 
 /** What a command's action receives. */
@@ -41,11 +51,14 @@ export interface CommandContext {
   opts: GlobalOptions;
   out: Output;
   env: CliEnv;
+  /** The store as the command names it (`--store`, `--db`, `AX_STORE`, `AX_DB`). */
+  storeRef: StoreRef;
+  /** The store for a person to read: the file path, or the URL without its password. */
   dbPath: string;
   /** The actor the command runs as: the `--as` user, else the system operator. */
   actor: Actor;
   /** Opens the store once (migrating it); closed after the command. */
-  store(): Promise<SqliteStore>;
+  store(): Promise<Store>;
   /** Resolves `--tenant` given as an id or a slug. */
   tenant(idOrSlug: string): Promise<Tenant>;
   /** The actor with `--as` resolved (a user id or e-mail) to the user's id; the system operator without it. */
@@ -68,16 +81,18 @@ export interface CommandContext {
 export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext; finish(): Promise<void> } {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
   const out = createOutput(Boolean(opts.json), env.stdout, env.stderr);
-  const dbPath = resolveDbPath(opts, env);
-  let opened: Promise<SqliteStore> | undefined;
+  const storeRef = resolveStoreRef(opts, env);
+  const dbPath = storeRef.display;
+  let opened: Promise<Store> | undefined;
   const ctx: CommandContext = {
     opts,
     out,
     env,
+    storeRef,
     dbPath,
     actor: opts.as ? { type: 'user', id: opts.as } : SYSTEM_ACTOR,
     store() {
-      opened ??= openSqliteStore(dbPath);
+      opened ??= openStore(storeRef, { migrate: true });
       return opened;
     },
     async tenant(idOrSlug) {

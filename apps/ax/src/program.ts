@@ -1,5 +1,5 @@
 import { toAxError } from '@ax/core';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
@@ -27,13 +27,26 @@ function outputFor(env: CliEnv) {
   };
 }
 
+// `--as` names who the command runs as. Only its absence means the operator: an empty value (an unset shell
+// variable in `--as "$USER_EMAIL"`) or a second `--as` is a usage error, never a silent run as the operator.
+function parseAs(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new InvalidArgumentError('--as was given more than once');
+  if (value.trim().length === 0) {
+    throw new InvalidArgumentError(
+      '--as needs a user id or e-mail (an empty value would run as the operator)',
+    );
+  }
+  return value;
+}
+
 /** Builds the `ax` program. Areas register their commands here, one module each. */
 export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): Command {
   const program = new Command('ax')
     .description('@ax reference app: tenants, secrets, roles, quotas and audit on one database')
+    .option('--store <ref>', 'store: a SQLite file, sqlite:<path> or postgres://… (default: AX_STORE)')
     .option('--db <path>', 'database file (default: AX_DB, else ./.ax/ax.db)')
     .option('--json', 'print one JSON document on stdout')
-    .option('--as <user>', 'act as this user, with their permissions enforced and audited')
+    .option('--as <user>', 'act as this user, with their permissions enforced and audited', parseAs)
     .option('--debug', 'print stack traces')
     .showHelpAfterError()
     .exitOverride()

@@ -98,3 +98,20 @@ describe('--as enforcement across areas', () => {
     expect(keysRotate[0]).toMatchObject({ outcome: 'denied', tenantId: 'platform' });
   });
 });
+
+describe('--as never falls back to the operator', () => {
+  // A script doing `ax --as "$USER_EMAIL" …` with the variable empty must not run as the operator.
+  it.each([
+    [['--as', '']],
+    [['--as=']],
+    [['--as', '   ']],
+    [['--as', 'viewer@example.test', '--as', '']],
+    [['--as', 'viewer@example.test', '--as', 'admin@example.test']],
+  ])('%j is a usage error (exit 2) and prints no secret', (asArgs) => {
+    ok(['secret', 'set', 'canary', '--tenant', 'default'], 'never-printed');
+    const r = run(['secret', 'get', 'canary', '--tenant', 'default', ...asArgs]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).not.toContain('never-printed');
+    expect(r.stderr).toMatch(/^error \[USAGE\]: .*--as/m);
+  });
+});

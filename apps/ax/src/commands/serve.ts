@@ -1,10 +1,10 @@
 import { ValidationError } from '@ax/core';
-import { openSqliteStore } from '@ax/store-sqlite';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import type { CommandAction } from '../program.js';
 import { buildServer } from '../server.js';
 import { startCheckpoints } from '../services/audit-checkpoints.js';
+import { openStore } from '../store-ref.js';
 
 /** `ax serve`: the HTTP API on Fastify, JSON logs through pino, clean shutdown on SIGTERM/SIGINT. */
 export function registerServe(program: Command, action: CommandAction): void {
@@ -26,7 +26,7 @@ export function registerServe(program: Command, action: CommandAction): void {
             throw new ValidationError(`invalid --port ${opts.port}`);
           }
           // the server refuses an unmigrated database rather than migrating behind the operator's back
-          const store = await openSqliteStore(ctx.dbPath, { migrate: false });
+          const store = await openStore(ctx.storeRef, { migrate: false });
           const logger = pino({ level: ctx.env.env.AX_LOG_LEVEL ?? 'info' });
           const app = buildServer({ store, logger });
           const checkpoints = opts.checkpointEvery

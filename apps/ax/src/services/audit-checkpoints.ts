@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { fileCheckpointPublisher, scheduleCheckpoints } from '@ax/audit';
-import { ValidationError } from '@ax/core';
-import type { SqliteStore } from '@ax/store-sqlite';
+import { type Store, ValidationError } from '@ax/core';
 import type { Logger } from 'pino';
 import { auditForStore } from './audit.js';
 
@@ -10,7 +9,7 @@ import { auditForStore } from './audit.js';
  * interval, and publishes it to `--checkpoint-out` (JSON lines) or the server log.
  */
 export async function startCheckpoints(
-  store: SqliteStore,
+  store: Store,
   logger: Logger,
   env: Record<string, string | undefined>,
   everyMinutes: string,

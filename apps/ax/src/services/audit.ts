@@ -1,8 +1,7 @@
 import { AuditLog } from '@ax/audit';
-import { toAxError } from '@ax/core';
+import { type Store, toAxError } from '@ax/core';
 import { Keyring } from '@ax/crypto';
 import type { Command } from 'commander';
-import type { SqliteStore } from '@ax/store-sqlite';
 import type { CommandContext } from '../context.js';
 import { APP_AUDIT_ACTIONS, flushAudit, PLATFORM_AUDIT_TENANT } from './audit-wiring.js';
 import { ExitWith } from '../exit-codes.js';
@@ -26,11 +25,11 @@ export async function auditService(ctx: CommandContext, opts: { quiet?: boolean 
 }
 
 // One audit log (one keyring open) per store, whoever asks first.
-const byStore = new WeakMap<SqliteStore, Promise<AuditLog>>();
+const byStore = new WeakMap<Store, Promise<AuditLog>>();
 
 /** The audit log on a store (memoised), for wiring where no command context is at hand. */
 export function auditForStore(
-  store: SqliteStore,
+  store: Store,
   opts: { env: Record<string, string | undefined>; onWarning?: (m: string) => void },
 ): Promise<AuditLog> {
   let log = byStore.get(store);

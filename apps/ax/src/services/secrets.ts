@@ -1,13 +1,13 @@
+import type { Store } from '@ax/core';
 import { Keyring } from '@ax/crypto';
 import { SecretsManager } from '@ax/secrets';
-import type { SqliteStore } from '@ax/store-sqlite';
 import type { CommandContext } from '../context.js';
 import { auditService } from './audit.js';
 import { recordSecretChanges, wireSecretReadsAudit } from './audit-wiring.js';
 
 /** The keyring and secrets manager over the command's store. The master key comes from AX_MASTER_KEY only. */
 export interface SecretServices {
-  store: SqliteStore;
+  store: Store;
   keyring: Keyring;
   secrets: SecretsManager;
 }

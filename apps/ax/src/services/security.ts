@@ -1,6 +1,5 @@
 import { createIdGenerator, NotFoundError, type Store, systemClock, type User } from '@ax/core';
 import { createRbac, type Rbac } from '@ax/rbac';
-import { SqliteStore } from '@ax/store-sqlite';
 import { auditForStore } from './audit.js';
 import { wireRbacAudit } from './audit-wiring.js';
 
@@ -14,12 +13,9 @@ export function rbacFor(store: Store): Rbac {
     RBACS.set(store, rbac);
     // Role and assignment changes (in their transaction) and denied decisions (AX_AUDIT_DENIED=off to skip)
     // go to the audit log.
-    if (store instanceof SqliteStore) {
-      const sqlite = store;
-      wireRbacAudit(rbac.events, () => auditForStore(sqlite, { env: { ...process.env } }), {
-        denied: process.env.AX_AUDIT_DENIED !== 'off',
-      });
-    }
+    wireRbacAudit(rbac.events, () => auditForStore(store, { env: { ...process.env } }), {
+      denied: process.env.AX_AUDIT_DENIED !== 'off',
+    });
   }
   return rbac;
 }
