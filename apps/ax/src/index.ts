@@ -1,4 +1,4 @@
 export { type CliEnv, resolveStoreRef } from './context.js';
 export { EXIT } from './exit-codes.js';
-export { buildProgram, runCli } from './program.js';
+export { areaOf, buildProgram, loadAreas, runCli } from './program.js';
 export { buildServer, type ServerDeps } from './server.js';

@@ -1,16 +1,6 @@
 import { toAxError } from '@ax/core';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { registerAudit } from './commands/audit.js';
-import { registerInit } from './commands/init.js';
-import { registerKeys } from './commands/keys.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerSecurity } from './commands/security.js';
-import { registerSecret } from './commands/secret.js';
-import { registerServe } from './commands/serve.js';
-import { registerTenant } from './commands/tenant.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
-import { auditAsCommand } from './services/audit.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
 /** Wraps a command body: builds its context, closes what it opened, maps errors to exit codes. */
@@ -39,8 +29,52 @@ function parseAs(value: string, previous: string | undefined): string {
   return value;
 }
 
-/** Builds the `ax` program. Areas register their commands here, one module each. */
-export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): Command {
+type Register = (program: Command, action: CommandAction) => void;
+
+// Each area's commands live in one module, loaded only when that area runs: `ax tenant list` never loads
+// Fastify, pino, yaml or argon2. Help and unknown areas load every module.
+const AREAS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import('./commands/init.js')).registerInit,
+  migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  security: async () => (await import('./commands/security.js')).registerSecurity,
+  policy: async () => (await import('./commands/policy.js')).registerPolicy,
+  secret: async () => (await import('./commands/secret.js')).registerSecret,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
+  tenant: async () => (await import('./commands/tenant.js')).registerTenant,
+};
+
+// Global options that take a value, so the area is found after them (`ax --db x.db tenant list`).
+const VALUE_OPTIONS = new Set(['--store', '--db', '--as']);
+
+/** The area a command line names (its first operand), or null when it names none we know. */
+export function areaOf(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return null;
+    if (a.startsWith('-')) {
+      if (VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    return Object.hasOwn(AREAS, a) ? a : null;
+  }
+  return null;
+}
+
+/** Loads the command modules `argv` needs: its area's, or all of them (help, unknown commands). */
+export async function loadAreas(argv: readonly string[]): Promise<Register[]> {
+  const area = areaOf(argv);
+  const names = area ? [area] : Object.keys(AREAS);
+  return Promise.all(names.map((n) => AREAS[n]!()));
+}
+
+/** Builds the `ax` program with the given areas' commands (see {@link loadAreas}). */
+export function buildProgram(
+  env: CliEnv,
+  setExitCode: (code: number) => void,
+  registrations: readonly Register[],
+): Command {
   const program = new Command('ax')
     .description('@ax reference app: tenants, secrets, roles, quotas and audit on one database')
     .option('--store <ref>', 'store: a SQLite file, sqlite:<path> or postgres://… (default: AX_STORE)')
@@ -56,7 +90,16 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
     (body) =>
     async (...args) => {
       const cmd = args[args.length - 1] as Command;
-      const { ctx, finish } = commandContext(cmd, env);
+      let built: ReturnType<typeof commandContext>;
+      try {
+        built = commandContext(cmd, env);
+      } catch (err) {
+        const ax = toAxError(err);
+        env.stderr.write(`error [${ax.code}]: ${ax.message}\n`);
+        setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
+        return;
+      }
+      const { ctx, finish } = built;
       let failure: unknown = null;
       try {
         await body(ctx, ...(args as never));
@@ -71,20 +114,14 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
         if (ctx.opts.debug && err instanceof Error && err.stack) env.stderr.write(`${err.stack}\n`);
         setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
       } finally {
+        // the audit module (and its keyring) loads only when there is something to record
+        const { auditAsCommand } = await import('./services/audit.js');
         await auditAsCommand(ctx, cmd, failure);
         await finish();
       }
     };
 
-  registerInit(program, action);
-  registerMigrate(program, action);
-  registerServe(program, action);
-  registerAudit(program, action);
-  registerSecurity(program, action);
-  registerPolicy(program, action);
-  registerSecret(program, action);
-  registerKeys(program, action);
-  registerTenant(program, action);
+  for (const register of registrations) register(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput(outputFor(env));
@@ -95,9 +132,13 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
 /** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
 export async function runCli(argv: string[], env: CliEnv): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram(env, (c) => {
-    code = c;
-  });
+  const program = buildProgram(
+    env,
+    (c) => {
+      code = c;
+    },
+    await loadAreas(argv),
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
