@@ -1,5 +1,6 @@
 // `pnpm bench [filter]`: runs every suite (or those whose id contains the filter) and writes bench/results.json.
 import { auditCases } from './audit.bench.js';
+import { cliCases } from './cli.bench.js';
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
 import { cryptoCases } from './crypto.bench.js';
 import { secretsCases } from './secrets.bench.js';
@@ -17,6 +18,7 @@ const SUITES: Record<string, Suite> = {
   secrets: secretsCases,
   rbac: rbacCases,
   tenancy: tenancyCases,
+  cli: cliCases,
 };
 
 const filter = process.argv[2] ?? process.env.AX_BENCH_FILTER ?? '';
