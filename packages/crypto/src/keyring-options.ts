@@ -26,6 +26,12 @@ export interface KeyringOptions {
    * the block, over-counting by at most two blocks: short-lived processes (a CLI run) should set it small.
    */
   reserveBlockSize?: number;
+  /**
+   * Reserve a block of encryptions when the keyring opens (default true), so the first `encrypt` is
+   * synchronous. False defers the reservation to the first `encryptAsync`/`reserve`: a process that only
+   * decrypts or signs (a read, a denied request) then writes nothing to the keyring store.
+   */
+  reserveOnOpen?: boolean;
   /** scrypt parameters for a new keyring whose master key is a passphrase (default N=2^17, r=8, p=1). */
   scrypt?: ScryptParams;
   /**
@@ -67,6 +73,7 @@ export const optionsSchema = z.object({
     .max(2 ** 24)
     .default(65_536),
   autoRefreshMs: z.number().int().min(100).max(86_400_000).optional(),
+  reserveOnOpen: z.boolean().default(true),
   scrypt: z
     .object({
       N: z

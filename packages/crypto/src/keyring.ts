@@ -113,14 +113,15 @@ export class Keyring {
       opts.scrypt,
     );
     const keyring = new Keyring(record, ikm, master, opts);
-    await keyring.reserve().catch(() => undefined); // an exhausted primary still opens; encrypt says why
+    // an exhausted primary still opens; encrypt says why
+    if (opts.reserveOnOpen) await keyring.reserve().catch(() => undefined);
     if (opts.autoRefreshMs !== undefined) {
       const warn =
         (opts.onWarning as ((m: string) => void) | undefined) ?? ((m: string) => process.emitWarning(m));
       keyring.#timer = setInterval(() => {
         keyring
           .refresh()
-          .then(() => keyring.reserve())
+          .then(() => (opts.reserveOnOpen ? keyring.reserve() : undefined))
           .catch((err: unknown) =>
             warn(`keyring refresh failed: ${err instanceof Error ? err.message : String(err)}`),
           );
