@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { onCommit } from '@ax/core';
 import { isRetryableConflict, retryableConflict } from '@ax/core/adapter';
 import { makeTenant, withFixture } from './fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi } from './types.js';
+import type { CoreProbe, StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 class Planned extends Error {}
 
@@ -12,7 +12,10 @@ class Planned extends Error {}
  * transactions (an adapter may serialise them or detect conflicts and retry: the counts must be exact either
  * way), re-runs after a retryable conflict, and after-commit callbacks (`onCommit`).
  */
-export function transactionSuite(t: TestApi, make: StoreFactory<CoreProbe>): void {
+export function transactionSuite(
+  t: TestApi,
+  make: StoreFactory<Pick<CoreProbe, 'tenantRow'>, TransactionalPorts<'tenants'>>,
+): void {
   t.describe('Store.transaction conformance', () => {
     t.it('commits what fn wrote when it resolves, and returns its value', () =>
       withFixture(make, async ({ store, probe }) => {
