@@ -11,6 +11,7 @@ import { registerServe } from './commands/serve.js';
 import { registerTenant } from './commands/tenant.js';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
 import { auditAsCommand } from './services/audit.js';
+import { createAuditSink, runWithAuditSink } from './services/audit-wiring.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
 /** Wraps a command body: builds its context, closes what it opened, maps errors to exit codes. */
@@ -44,9 +45,10 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
     async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const { ctx, finish } = commandContext(cmd, env);
+      const sink = createAuditSink(); // this run's audit writes, flushed before its store closes
       let failure: unknown = null;
       try {
-        await body(ctx, ...(args as never));
+        await runWithAuditSink(sink, () => body(ctx, ...(args as never)));
       } catch (err) {
         failure = err;
         if (err instanceof ExitWith) {
@@ -58,7 +60,7 @@ export function buildProgram(env: CliEnv, setExitCode: (code: number) => void): 
         if (ctx.opts.debug && err instanceof Error && err.stack) env.stderr.write(`${err.stack}\n`);
         setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
       } finally {
-        await auditAsCommand(ctx, cmd, failure);
+        await auditAsCommand(ctx, cmd, failure, sink);
         await finish();
       }
     };

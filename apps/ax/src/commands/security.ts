@@ -153,7 +153,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, name: string, o: { tenant: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'role.read');
-        const found = await rbacFor(await ctx.store()).getRole(ectx, name);
+        const found = await rbacFor(await ctx.store()).getRole(ectx, { name });
         ctx.out.result(found, () => roleLines(found));
       }),
     );
@@ -165,7 +165,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, name: string, o: { tenant: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'role.write');
-        await rbacFor(await ctx.store()).deleteRole(ectx, name);
+        await rbacFor(await ctx.store()).deleteRole(ectx, { name });
         ctx.out.result(
           { deleted: name, tenantId: tenant.id },
           () => `deleted role ${name} in ${tenant.slug}`,

@@ -1,6 +1,5 @@
 import { createIdGenerator, NotFoundError, type Store, systemClock, type User } from '@ax/core';
 import { createRbac, type Rbac } from '@ax/rbac';
-import { SqliteStore } from '@ax/store-sqlite';
 import { auditForStore } from './audit.js';
 import { wireRbacAudit } from './audit-wiring.js';
 
@@ -12,14 +11,11 @@ export function rbacFor(store: Store): Rbac {
   if (!rbac) {
     rbac = createRbac({ store, clock: systemClock, ids: createIdGenerator(systemClock) });
     RBACS.set(store, rbac);
-    // Role and assignment changes (in their transaction) and denied decisions (AX_AUDIT_DENIED=off to skip)
-    // go to the audit log.
-    if (store instanceof SqliteStore) {
-      const sqlite = store;
-      wireRbacAudit(rbac.events, () => auditForStore(sqlite, { env: { ...process.env } }), {
-        denied: process.env.AX_AUDIT_DENIED !== 'off',
-      });
-    }
+    // Role and assignment changes (in their transaction), denied decisions and what-if checks
+    // (AX_AUDIT_DENIED=off to skip; tracked in the running command's audit sink) go to the audit log.
+    wireRbacAudit(rbac.events, () => auditForStore(store, { env: { ...process.env } }), {
+      denied: process.env.AX_AUDIT_DENIED !== 'off',
+    });
   }
   return rbac;
 }
