@@ -26,6 +26,17 @@ export interface CheckResult {
   explanation: Decision;
 }
 
+/**
+ * True when the policy grants `action` on every object and field of `subject`: the same answer as
+ * `checkPolicy(…).decision === 'allowed'` without building an explanation. Denies come after every allow in a
+ * compiled policy (they win), so any deny that applies, conditional or limited to fields, makes the grant
+ * less than whole.
+ */
+export function holdsWhole(policy: CompiledPolicy, action: string, subject: string): boolean {
+  const rules = policy.ability.possibleRulesFor(action, subject);
+  return !rules.some((r) => r.inverted) && rules.some((r) => !r.conditions && !r.fields);
+}
+
 /** A JSON object to check a permission on (e.g. the article being edited). */
 export type CheckObject = Record<string, unknown>;
 

@@ -2,7 +2,7 @@ import { type Clock, type ExecutionContext, ForbiddenError } from '@ax/core';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import { type AccessFilter, accessFilterOf } from './access-filter.js';
 import type { CompiledPolicy, PrincipalState } from './compile.js';
-import { type CheckObject, type CheckResult, checkPolicy } from './check.js';
+import { type CheckObject, type CheckResult, checkPolicy, holdsWhole } from './check.js';
 import { type AnySubject, allows, assertTenantActive, type Decision, explainPolicy } from './decide.js';
 import type { CheckOutcome, RbacEventBus } from './events.js';
 import type { PermissionCatalog } from './permissions.js';
@@ -129,6 +129,10 @@ export class PermissionSet<P extends string = string> {
   }
 
   #holds(permission: string): boolean {
+    if (!this.#events.has('decision')) {
+      const { action, subject } = this.#catalog.toRule(permission);
+      return holdsWhole(this.#policy, action, subject);
+    }
     const result = checkPolicy(this.#policy, this.#catalog, permission);
     this.#observe(result.explanation, result.decision);
     return result.decision === 'allowed';

@@ -212,3 +212,37 @@ describe('API key actors', () => {
     });
   });
 });
+
+describe('has() agrees with check()', () => {
+  it('with and without a decision listener, for every built-in permission and several role shapes', async () => {
+    const t = await f.tenant();
+    await f.rbac.createRole(f.as(t.id), {
+      name: 'mixed',
+      permissions: ['secret.read', 'secret.delete', 'agent.read'],
+      rules: [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: rbac's placeholder, not a template
+        { action: 'write', subject: 'Workflow', conditions: { ownerId: '${user.id}' } },
+        { action: 'delete', subject: 'Secret', inverted: true },
+        { action: 'read', subject: 'Agent', fields: ['secretNotes'], inverted: true },
+        { action: 'read', subject: 'Quota', fields: ['used'] },
+        { action: 'read', subject: 'Secret', conditions: { tier: 'top' }, inverted: true },
+      ],
+    });
+    const users = [
+      await f.member(t.id, ['mixed']),
+      await f.member(t.id, ['developer']),
+      await f.member(t.id, ['admin', 'mixed']),
+    ];
+    for (const u of users) {
+      const ctx = f.as(t.id, u.id);
+      for (const p of f.rbac.catalog.permissions()) {
+        const quiet = await f.rbac.has(ctx, p);
+        const checked = (await f.rbac.check(ctx, p)).decision === 'allowed';
+        const off = f.rbac.events.afterCommit('decision', () => undefined);
+        const observed = await f.rbac.has(ctx, p);
+        off();
+        expect([p, quiet, observed]).toEqual([p, checked, checked]);
+      }
+    }
+  });
+});
