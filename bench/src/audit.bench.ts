@@ -21,7 +21,7 @@ const ACTIONS = [
   'user.login',
   'tenant.update',
   'backup.restore',
-  'workflow.run',
+  'workflow.execute',
 ];
 const OUTCOMES = ['success', 'success', 'success', 'failure', 'denied'] as const;
 const MILLION = Number(process.env.AX_BENCH_AUDIT_EVENTS ?? 1_000_000);

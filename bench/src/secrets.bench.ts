@@ -59,7 +59,7 @@ export async function secretsCases(): Promise<{ cases: BenchCase[]; cleanup(): P
   for (let i = 0; i < SECRETS; i++) {
     const tenantId = tenants[i % TENANTS]!.id;
     const key = `service-${i}/api-key`;
-    await secrets.set({ tenantId, actor: SYSTEM_ACTOR }, key, value);
+    await secrets.set({ tenantId, actor: SYSTEM_ACTOR }, { key: key, value });
     const nonce = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', rawKey, nonce, { authTagLength: 16 });
     c.setAAD(Buffer.from(`${tenantId}/${key}/1`));
@@ -81,7 +81,7 @@ export async function secretsCases(): Promise<{ cases: BenchCase[]; cleanup(): P
   };
   const oursRead = (i: number) => {
     const { scope, key } = keys[i % SECRETS]!;
-    return secrets.get(scope, key);
+    return secrets.get(scope, { key });
   };
 
   // Standalone latency distribution of secrets.get (the issue's target: p50 below 50 µs).

@@ -1,6 +1,7 @@
 import { toAxError } from '@ax/core';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
+import { createAuditSink, runWithAuditSink } from './services/audit-sink.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
 /** Wraps a command body: builds its context, closes what it opened, maps errors to exit codes. */
@@ -100,9 +101,10 @@ export function buildProgram(
         return;
       }
       const { ctx, finish } = built;
+      const sink = createAuditSink(); // this run's audit writes, flushed before its store closes
       let failure: unknown = null;
       try {
-        await body(ctx, ...(args as never));
+        await runWithAuditSink(sink, () => body(ctx, ...(args as never)));
       } catch (err) {
         failure = err;
         if (err instanceof ExitWith) {
@@ -116,7 +118,7 @@ export function buildProgram(
       } finally {
         // the audit module (and its keyring) loads only when there is something to record
         const { auditAsCommand } = await import('./services/audit.js');
-        await auditAsCommand(ctx, cmd, failure);
+        await auditAsCommand(ctx, cmd, failure, sink);
         await finish();
       }
     };

@@ -191,3 +191,95 @@ tests:
     ).toBe(2);
   });
 });
+
+describe('ax security can: conditional grants and what-if records', () => {
+  it('without --resource a conditional grant prints its conditions and exits 3; --resource decides', () => {
+    const rules = join(cwd, 'own-rules.json');
+    writeFileSync(
+      rules,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: rbac's placeholder, not a template
+      JSON.stringify([{ action: 'write', subject: 'Workflow', conditions: { ownerId: '${user.id}' } }]),
+    );
+    json(['security', 'role', 'create', 'author', '--tenant', 'default', '--rules', rules]);
+    const author = json([
+      'security',
+      'user',
+      'create',
+      'author@example.test',
+      '--tenant',
+      'default',
+      '--role',
+      'author',
+    ]);
+    const open = run(['security', 'can', 'author@example.test', 'workflow.write']);
+    expect(open.code).toBe(3);
+    expect(open.stdout).toMatch(/^conditional/);
+    expect(open.stdout).toContain(`"field":"ownerId"`);
+    expect(open.stdout).toContain(author.id);
+    const doc = JSON.parse(
+      run(['security', 'can', 'author@example.test', 'workflow.write', '--json']).stdout,
+    );
+    expect(doc).toMatchObject({
+      allowed: false,
+      outcome: 'conditional',
+      conditions: { op: 'eq', field: 'ownerId', value: author.id },
+    });
+    const own = run([
+      'security',
+      'can',
+      'author@example.test',
+      'workflow.write',
+      '--resource',
+      JSON.stringify({ ownerId: author.id }),
+    ]);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toMatch(/^allowed/);
+    const other = run([
+      'security',
+      'can',
+      'author@example.test',
+      'workflow.write',
+      '--resource',
+      '{"ownerId":"usr_someone_else"}',
+    ]);
+    expect(other.code).toBe(3);
+    expect(run(['security', 'can', 'author@example.test', 'workflow.write', '--resource', '[1]']).code).toBe(
+      2,
+    );
+  });
+
+  it("a what-if is recorded with the asking actor, never as the user's policy.denied", () => {
+    const viewer = json(['security', 'user', 'create', 'whatif@example.test', '--tenant', 'default']);
+    expect(run(['security', 'can', 'whatif@example.test', 'secret.delete']).code).toBe(3);
+    const events = json(['audit', 'query', '--tenant', 'default', '--limit', '1000']).events as {
+      action: string;
+      actor: { type: string; id: string } | string;
+      actorId?: string;
+      metadata: Record<string, unknown>;
+    }[];
+    const actorIdOf = (e: (typeof events)[number]) =>
+      typeof e.actor === 'object' ? e.actor.id : (e.actorId ?? e.actor);
+    expect(events.some((e) => e.action === 'policy.denied' && actorIdOf(e) === viewer.id)).toBe(false);
+    const asked = events.find(
+      (e) =>
+        e.action === 'policy.decision' &&
+        (e.metadata.principal as { id?: string } | undefined)?.id === viewer.id,
+    );
+    expect(asked).toBeDefined();
+    expect(actorIdOf(asked!)).toBe('system');
+    expect(asked!.metadata).toMatchObject({ whatIf: true, decision: 'denied' });
+  });
+});
+
+describe('a suspended tenant', () => {
+  it('answers TENANT_SUSPENDED with the reason, never FORBIDDEN', () => {
+    json(['tenant', 'create', 'Frozen Co', '--slug', 'frozen']);
+    json(['security', 'user', 'create', 'boss@frozen.test', '--tenant', 'frozen', '--role', 'admin']);
+    json(['tenant', 'suspend', 'frozen', '--reason', 'unpaid invoices']);
+    const r = run(['security', 'role', 'list', '--tenant', 'frozen', '--as', 'boss@frozen.test']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error \[TENANT_SUSPENDED\]: .*unpaid invoices/);
+    const can = run(['security', 'can', 'boss@frozen.test', 'workflow.read', '--tenant', 'frozen']);
+    expect(can.stderr).toMatch(/^error \[TENANT_SUSPENDED\]/);
+  });
+});

@@ -16,7 +16,7 @@ import {
   type Transactional,
   ValidationError,
 } from '@ax/core';
-import { AUDIT_ACTIONS } from './actions.js';
+import { AUDIT_ACTIONS, isKnownAction } from './actions.js';
 import { canonicalEvent } from './canonical.js';
 import {
   anchorPayload,
@@ -206,9 +206,9 @@ export class AuditLog {
     return this.#store;
   }
 
-  /** True when `action` is in the catalog (built-in or registered). */
+  /** True when `action` is in the catalog (built-in or registered), or is a phase of one (`….started`). */
   knowsAction(action: string): boolean {
-    return this.#actions.has(action);
+    return isKnownAction(this.#actions, action);
   }
 
   /** Appends one event in its own transaction. */
@@ -233,7 +233,7 @@ export class AuditLog {
 
   #prepare(ctx: ExecutionContext, input: AuditEventInput): Prepared {
     const e = parseInput(auditEventInputSchema, input, 'audit event');
-    if (!this.#actions.has(e.action)) {
+    if (!isKnownAction(this.#actions, e.action)) {
       throw new ValidationError(`unknown audit action ${e.action}: register it in AuditLogOptions.actions`, [
         {
           path: ['action'],

@@ -1,8 +1,12 @@
 export {
   ACTION_PATTERN,
+  ACTION_PHASES,
   AUDIT_ACTIONS,
   type BuiltinAuditAction,
+  isKnownAction,
+  PERMISSION_ACTIONS,
   PRIVILEGED_ACTIONS,
+  RENAMED_ACTIONS,
 } from './actions.js';
 export {
   type AuditEvent,

@@ -1,3 +1,4 @@
+import { SECRET_KEY_PATTERNS } from '@ax/core';
 import { canonicalJson } from './canonical.js';
 
 const SECRET_MARK: unique symbol = Symbol('ax.audit.secret');
@@ -33,15 +34,11 @@ export function secret(value: unknown): SecretValue {
 /** What redacted values become. */
 export const REDACTED = '[REDACTED]';
 
-/** Metadata keys redacted by default (matched anywhere in the key, case-insensitive). */
-export const DEFAULT_REDACT_PATTERNS: readonly RegExp[] = [
-  /pass(word|phrase|wd)?/i,
-  /secret/i,
-  /token/i,
-  /api[-_]?key/i,
-  /authori[sz]ation/i,
-  /cookie/i,
-];
+/**
+ * Metadata keys redacted by default: @ax/core's {@link SECRET_KEY_PATTERNS}, the one list `AxError.toJSON`
+ * redacts too, so a key hidden from an error is hidden from the log.
+ */
+export const DEFAULT_REDACT_PATTERNS: readonly RegExp[] = SECRET_KEY_PATTERNS;
 
 const MAX_DEPTH = 12;
 

@@ -84,13 +84,13 @@ describe('append and read', () => {
     const events = await f.log.appendBatch(
       ctxFor(),
       Array.from({ length: 50 }, (_, i) => ({
-        action: 'workflow.run',
+        action: 'workflow.execute',
         resource: `wf_${i}`,
       })),
     );
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     await expect(
-      f.log.appendBatch(ctxFor(), [{ action: 'workflow.run' }, { action: 'bogus.thing' }]),
+      f.log.appendBatch(ctxFor(), [{ action: 'workflow.execute' }, { action: 'bogus.thing' }]),
     ).rejects.toBeInstanceOf(ValidationError);
     expect((await f.store.audit.head(T1)).seq).toBe(50);
     expect(await f.log.verify(T1)).toMatchObject({ ok: true, count: 50 });

@@ -56,6 +56,7 @@ export {
   userIdSchema,
 } from './ids.js';
 export { type CommitScope, hasCommitScope, onCommit, openCommitScope } from './commit-hooks.js';
+export { afterCommitOrNow, transactWithCommitHooks } from './transact.js';
 export {
   type AfterCommitListener,
   EventBus,

@@ -8,7 +8,8 @@ import {
 import { subject as tag } from '@casl/ability';
 import type { AdminDeps } from './admin.js';
 import { type CompiledPolicy, expandRoles, type RoleDefinition, rulesOfRoles } from './compile.js';
-import { explainPolicy } from './decide.js';
+import { assertTenantActive, explainPolicy } from './decide.js';
+import type { RbacTx } from './events.js';
 import { ALL, MANAGE } from './permissions.js';
 import { isSystemRoleName } from './system-roles.js';
 
@@ -72,6 +73,7 @@ export function assertPermission(
     const on = target ? tag(subject, { ...target.object }) : subject;
     const decision = explainPolicy(policy, action, on, field);
     if (!decision.allowed) {
+      assertTenantActive(policy, policy.tenantId);
       throw forbidden(
         'missing-permission',
         `${permission} is required${field ? ` on field ${field}` : ''}: ${decision.reason}`,
@@ -155,8 +157,11 @@ export function assertHoldsAll(
   }
 }
 
-export async function tenantRoles(deps: AdminDeps, tenantId: string): Promise<Map<string, RoleDefinition>> {
-  return new Map((await deps.store.rbac.listRoles(tenantId)).map((r) => [r.name, r]));
+export async function tenantRoles(
+  db: Pick<RbacTx, 'rbac'>,
+  tenantId: string,
+): Promise<Map<string, RoleDefinition>> {
+  return new Map((await db.rbac.listRoles(tenantId)).map((r) => [r.name, r]));
 }
 
 /** Checks `extends` names exist and the graph with `role` in it has no cycle. */

@@ -1,10 +1,13 @@
 import {
+  afterCommitOrNow,
   type Clock,
   ConflictError,
   type ExecutionContext,
   type IdGenerator,
+  isId,
   NotFoundError,
   parseInput,
+  transactWithCommitHooks,
   type RoleRecord,
   type StoredRule,
   type UserStatus,
@@ -23,7 +26,7 @@ import {
   tenantRoles,
 } from './admin-guards.js';
 import type { CompiledPolicy, RoleDefinition } from './compile.js';
-import type { ChangeEvent, RbacEvents, TypedEmitter } from './events.js';
+import type { ChangeEvent, RbacEventBus, RbacTx } from './events.js';
 import type { PermissionCatalog } from './permissions.js';
 import type { RbacStorePorts } from './rbac.js';
 import {
@@ -41,10 +44,39 @@ export interface AdminDeps {
   catalog: PermissionCatalog<string>;
   clock: Clock;
   ids: IdGenerator;
-  events: TypedEmitter<RbacEvents>;
+  events: RbacEventBus;
   policyOf(ctx: ExecutionContext): Promise<CompiledPolicy>;
   /** Called after every committed write. */
   changed(): void;
+}
+
+/** Options of an administrative call (see `RbacCallOptions`). */
+export interface CallOptions {
+  tx?: RbacTx;
+}
+
+/** Who an assignment is for: a user (`userId`) or an API key (`apiKeyId`, a `key_…` id), and the role. */
+export type AssignmentArg = { userId: string; role: string } | { apiKeyId: string; role: string };
+
+// A `tx` must carry the rbac ports: anything else would silently write outside the caller's transaction.
+const callOptionsSchema = z
+  .object({
+    tx: z
+      .custom<RbacTx>(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof (v as { rbac?: { assign?: unknown } }).rbac?.assign === 'function' &&
+          typeof (v as { users?: { get?: unknown } }).users?.get === 'function',
+        'expected the ports of a store transaction (with `rbac` and `users`)',
+      )
+      .optional(),
+  })
+  .strict();
+
+/** The ports reads go through: the caller's transaction when given, else the store. */
+function portsOf(deps: AdminDeps, options: CallOptions): RbacTx {
+  return (parseInput(callOptionsSchema, options, 'options').tx ?? deps.store) as RbacTx;
 }
 
 /** Input of `createRole` (validated; unknown keys such as `isSystemRole` are refused). */
@@ -109,24 +141,27 @@ function systemView(name: string): RoleView | null {
   };
 }
 
+// Runs the change and its `change` event in one transaction: the caller's `tx`, else a new one.
 async function write(
   deps: AdminDeps,
   ctx: ExecutionContext,
-  event: Omit<ChangeEvent, 'tx' | 'actor' | 'at'>,
-  fn: (tx: ChangeEvent['tx']) => Promise<void>,
+  options: CallOptions,
+  event: Omit<ChangeEvent, 'actor' | 'at'>,
+  fn: (tx: RbacTx) => Promise<void>,
 ) {
+  const run = async (tx: RbacTx) => {
+    await fn(tx);
+    if (deps.events.has('change'))
+      await deps.events.emit('change', { ...event, actor: ctx.actor, at: deps.clock.now() }, tx);
+  };
+  const callerTx = options.tx;
   try {
-    await deps.store.transaction(async (tx) => {
-      await fn(tx);
-      if (deps.events.has('change')) {
-        await deps.events.emitAndWait('change', {
-          ...event,
-          actor: ctx.actor,
-          at: deps.clock.now(),
-          tx,
-        });
-      }
-    });
+    if (callerTx) {
+      await run(callerTx);
+      afterCommitOrNow(callerTx, deps.changed); // the cache must not keep what the caller's commit changed
+    } else {
+      await transactWithCommitHooks(deps.store, run);
+    }
   } finally {
     deps.changed(); // also after a failure: a listener may have written before throwing
   }
@@ -136,7 +171,9 @@ export async function createRole(
   deps: AdminDeps,
   ctx: ExecutionContext,
   input: RoleInput,
+  options: CallOptions,
 ): Promise<RoleView> {
+  const db = portsOf(deps, options);
   const parsed = parseInput(roleInputSchema(deps.catalog), input, 'role');
   if (isSystemRoleName(parsed.name)) {
     throw forbidden('system-role-immutable', `${parsed.name} is a system role`, { role: parsed.name });
@@ -157,13 +194,14 @@ export async function createRole(
     createdAt: now,
     updatedAt: now,
   };
-  const roles = await tenantRoles(deps, role.tenantId);
+  const roles = await tenantRoles(db, role.tenantId);
   if (roles.has(role.name)) throw new ConflictError(`role ${role.name} already exists`);
   checkGraph(role, roles);
   assertHoldsAll(actor, ctx, grantedRules(deps, role, roles), `role ${role.name}`);
   await write(
     deps,
     ctx,
+    options,
     {
       type: 'role.created',
       tenantId: role.tenantId,
@@ -177,9 +215,11 @@ export async function createRole(
 export async function updateRole(
   deps: AdminDeps,
   ctx: ExecutionContext,
-  name: string,
-  patch: RolePatchInput,
+  input: { name: string } & RolePatchInput,
+  options: CallOptions,
 ): Promise<RoleView> {
+  const db = portsOf(deps, options);
+  const { name, ...patch } = (input ?? {}) as { name: string } & RolePatchInput;
   parseInput(roleNameSchema, name, 'role name');
   if (isSystemRoleName(name))
     throw forbidden('system-role-immutable', `${name} is a system role`, {
@@ -190,7 +230,7 @@ export async function updateRole(
     object: roleObject(ctxTenant(ctx), name),
     fields: Object.keys(parsed),
   });
-  const roles = await tenantRoles(deps, ctxTenant(ctx));
+  const roles = await tenantRoles(db, ctxTenant(ctx));
   const current = roles.get(name);
   if (!current) throw new NotFoundError(`role ${name} not found`);
   const next: RoleDefinition = {
@@ -209,6 +249,7 @@ export async function updateRole(
   await write(
     deps,
     ctx,
+    options,
     { type: 'role.updated', tenantId: ctxTenant(ctx), target: { role: name } },
     async (tx) => {
       updated = await tx.rbac.updateRole(ctxTenant(ctx), name, {
@@ -221,8 +262,14 @@ export async function updateRole(
   return view(updated!);
 }
 
-export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: string): Promise<void> {
-  parseInput(roleNameSchema, name, 'role name');
+export async function deleteRole(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  input: { name: string },
+  options: CallOptions,
+): Promise<void> {
+  const db = portsOf(deps, options);
+  const { name } = parseInput(roleRefSchema, input, 'role');
   if (isSystemRoleName(name))
     throw forbidden('system-role-immutable', `${name} is a system role`, {
       role: name,
@@ -231,7 +278,7 @@ export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: s
     object: roleObject(ctxTenant(ctx), name),
     fields: ROLE_FIELDS,
   });
-  const roles = await tenantRoles(deps, ctxTenant(ctx));
+  const roles = await tenantRoles(db, ctxTenant(ctx));
   const role = roles.get(name);
   if (!role) throw new NotFoundError(`role ${name} not found`);
   const dependents = [...roles.values()].filter((r) => r.extends.includes(name)).map((r) => r.name);
@@ -244,6 +291,7 @@ export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: s
   await write(
     deps,
     ctx,
+    options,
     { type: 'role.deleted', tenantId: ctxTenant(ctx), target: { role: name } },
     async (tx) => {
       if (!(await tx.rbac.deleteRole(ctxTenant(ctx), name)))
@@ -252,31 +300,65 @@ export async function deleteRole(deps: AdminDeps, ctx: ExecutionContext, name: s
   );
 }
 
-export async function getRole(deps: AdminDeps, ctx: ExecutionContext, name: string): Promise<RoleView> {
-  parseInput(roleNameSchema, name, 'role name');
+export async function getRole(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  input: { name: string },
+  options: CallOptions,
+): Promise<RoleView> {
+  const db = portsOf(deps, options);
+  const { name } = parseInput(roleRefSchema, input, 'role');
   await requirePermission(deps, ctx, 'role.read', { object: roleObject(ctxTenant(ctx), name) });
   const sys = systemView(name);
   if (sys) return sys;
-  const role = await deps.store.rbac.getRole(ctxTenant(ctx), name);
+  const role = await db.rbac.getRole(ctxTenant(ctx), name);
   if (!role) throw new NotFoundError(`role ${name} not found`);
   return view(role);
 }
 
-export async function listRoles(deps: AdminDeps, ctx: ExecutionContext): Promise<RoleView[]> {
+export async function listRoles(
+  deps: AdminDeps,
+  ctx: ExecutionContext,
+  input: Record<string, never>,
+  options: CallOptions,
+): Promise<RoleView[]> {
+  const db = portsOf(deps, options);
+  parseInput(z.object({}).strict(), input, 'input');
   const actor = await requirePermission(deps, ctx, 'role.read');
-  const custom = await deps.store.rbac.listRoles(ctxTenant(ctx));
+  const custom = await db.rbac.listRoles(ctxTenant(ctx));
   return [...SYSTEM_ROLES.map((r) => systemView(r.name)!), ...custom.map(view)].filter((r) =>
     allowsOn(actor, deps, 'role.read', roleObject(ctxTenant(ctx), r.name)),
   );
 }
 
-const assignmentSchema = z.object({ userId: z.string().min(1).max(200), role: roleNameSchema }).strict();
+const roleRefSchema = z.object({ name: roleNameSchema }).strict();
 
-async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string, removing = false) {
+const assignmentSchema = z.union([
+  z.object({ userId: z.string().min(1).max(200), role: roleNameSchema }).strict(),
+  z
+    .object({
+      apiKeyId: z.string().refine((v) => isId('apiKey', v), 'expected an API key id (key_…)'),
+      role: roleNameSchema,
+    })
+    .strict(),
+]);
+
+/** The principal id an assignment is keyed by, and whether it is an API key. */
+function holderOf(input: z.infer<typeof assignmentSchema>): { id: string; apiKey: boolean } {
+  return 'apiKeyId' in input ? { id: input.apiKeyId, apiKey: true } : { id: input.userId, apiKey: false };
+}
+
+async function roleForGrant(
+  deps: AdminDeps,
+  db: RbacTx,
+  ctx: ExecutionContext,
+  role: string,
+  removing = false,
+) {
   const actor = await requirePermission(deps, ctx, 'role.assign', {
     object: roleObject(ctxTenant(ctx), role),
   });
-  const roles = await tenantRoles(deps, ctxTenant(ctx));
+  const roles = await tenantRoles(db, ctxTenant(ctx));
   const def = systemRole(role)
     ? {
         name: role,
@@ -292,19 +374,25 @@ async function roleForGrant(deps: AdminDeps, ctx: ExecutionContext, role: string
 export async function assign(
   deps: AdminDeps,
   ctx: ExecutionContext,
-  input: { userId: string; role: string },
+  input: AssignmentArg,
+  options: CallOptions,
 ): Promise<boolean> {
-  const { userId, role } = parseInput(assignmentSchema, input, 'assignment');
-  await roleForGrant(deps, ctx, role);
-  if (!(await deps.store.users.get(userId))) throw new NotFoundError(`user ${userId} not found`);
+  const db = portsOf(deps, options);
+  const parsed = parseInput(assignmentSchema, input, 'assignment');
+  const { role } = parsed;
+  const holder = holderOf(parsed);
+  const userId = holder.id;
+  await roleForGrant(deps, db, ctx, role);
+  if (!holder.apiKey && !(await db.users.get(userId))) throw new NotFoundError(`user ${userId} not found`);
   let added = false;
   await write(
     deps,
     ctx,
+    options,
     {
       type: 'role.assigned',
       tenantId: ctxTenant(ctx),
-      target: { userId, role },
+      target: holder.apiKey ? { apiKeyId: userId, role } : { userId, role },
     },
     async (tx) => {
       added = await tx.rbac.assign({
@@ -322,18 +410,24 @@ export async function assign(
 export async function revoke(
   deps: AdminDeps,
   ctx: ExecutionContext,
-  input: { userId: string; role: string },
+  input: AssignmentArg,
+  options: CallOptions,
 ): Promise<boolean> {
-  const { userId, role } = parseInput(assignmentSchema, input, 'assignment');
-  await roleForGrant(deps, ctx, role, true);
+  const db = portsOf(deps, options);
+  const parsed = parseInput(assignmentSchema, input, 'assignment');
+  const { role } = parsed;
+  const holder = holderOf(parsed);
+  const userId = holder.id;
+  await roleForGrant(deps, db, ctx, role, true);
   let removed = false;
   await write(
     deps,
     ctx,
+    options,
     {
       type: 'role.revoked',
       tenantId: ctxTenant(ctx),
-      target: { userId, role },
+      target: holder.apiKey ? { apiKeyId: userId, role } : { userId, role },
     },
     async (tx) => {
       removed = await tx.rbac.revoke(ctxTenant(ctx), userId, role);
@@ -346,14 +440,16 @@ export async function listAssignments(
   deps: AdminDeps,
   ctx: ExecutionContext,
   filter: { userId?: string },
+  options: CallOptions,
 ): Promise<AssignmentView[]> {
+  const db = portsOf(deps, options);
   const f = parseInput(
     z.object({ userId: z.string().min(1).max(200).optional() }).strict(),
     filter,
     'filter',
   );
   const actor = await requirePermission(deps, ctx, 'role.read');
-  const rows = await deps.store.rbac.listAssignments({
+  const rows = await db.rbac.listAssignments({
     tenantId: ctxTenant(ctx),
     ...(f.userId ? { userId: f.userId } : {}),
   });
@@ -374,10 +470,12 @@ export async function createUser(
   deps: AdminDeps,
   ctx: ExecutionContext,
   input: { email: string; role?: string },
+  options: CallOptions,
 ): Promise<UserView> {
+  const db = portsOf(deps, options);
   const { email, role } = parseInput(createUserSchema, input, 'user');
   await requirePermission(deps, ctx, 'user.write', { object: { email } });
-  await roleForGrant(deps, ctx, role);
+  await roleForGrant(deps, db, ctx, role);
   const now = deps.clock.now();
   const user = {
     id: deps.ids.next('user'),
@@ -389,6 +487,7 @@ export async function createUser(
   await write(
     deps,
     ctx,
+    options,
     {
       type: 'user.created',
       tenantId: ctxTenant(ctx),
@@ -408,16 +507,20 @@ export async function createUser(
   return { id: user.id, email, status: user.status, role };
 }
 
+const userRefSchema = z.object({ userId: z.string().min(1).max(200) }).strict();
+
 export async function setUserStatus(
   deps: AdminDeps,
   ctx: ExecutionContext,
-  userId: string,
+  input: { userId: string },
   status: UserStatus,
+  options: CallOptions,
 ): Promise<void> {
-  parseInput(z.string().min(1).max(200), userId, 'user id');
+  portsOf(deps, options);
+  const { userId } = parseInput(userRefSchema, input, 'user');
   requirePlatformAdmin(await deps.policyOf(ctx), ctx);
   const type = status === 'suspended' ? 'user.suspended' : 'user.activated';
-  await write(deps, ctx, { type, tenantId: null, target: { userId } }, async (tx) => {
+  await write(deps, ctx, options, { type, tenantId: null, target: { userId } }, async (tx) => {
     const updated = await tx.users.update(userId, {
       status,
       updatedAt: deps.clock.now(),
@@ -430,14 +533,19 @@ export async function setUserStatus(
 export async function setSuperAdmin(
   deps: AdminDeps,
   ctx: ExecutionContext,
-  userId: string,
-  flag: boolean,
+  input: { userId: string; superAdmin: boolean },
+  options: CallOptions,
 ): Promise<void> {
-  parseInput(z.string().min(1).max(200), userId, 'user id');
+  const db = portsOf(deps, options);
+  const { userId, superAdmin: flag } = parseInput(
+    z.object({ userId: z.string().min(1).max(200), superAdmin: z.boolean() }).strict(),
+    input,
+    'super-admin change',
+  );
   requirePlatformAdmin(await deps.policyOf(ctx), ctx);
-  if (!(await deps.store.users.get(userId))) throw new NotFoundError(`user ${userId} not found`);
+  if (!(await db.users.get(userId))) throw new NotFoundError(`user ${userId} not found`);
   const type = flag ? 'superadmin.granted' : 'superadmin.revoked';
-  await write(deps, ctx, { type, tenantId: null, target: { userId } }, (tx) =>
+  await write(deps, ctx, options, { type, tenantId: null, target: { userId } }, (tx) =>
     tx.rbac.setSuperAdmin(userId, flag, deps.clock.now()),
   );
 }

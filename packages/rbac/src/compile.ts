@@ -71,6 +71,8 @@ export interface PolicyInput {
   customRoles: ReadonlyMap<string, RoleDefinition>;
   /** Grant everything: the system operator. */
   system?: boolean;
+  /** Why the tenant is not active (its `statusReason`), when it is not. */
+  tenantReason?: string | null;
 }
 
 /** A compiled, frozen permission set. */
@@ -78,6 +80,10 @@ export interface CompiledPolicy {
   readonly state: PrincipalState;
   /** The user holds the super-admin flag. It grants nothing while the user is suspended: see `state`. */
   readonly superAdmin: boolean;
+  /** The tenant the set is for (`*` for the shared system and no-roles sets). */
+  readonly tenantId: string;
+  /** Why the tenant is suspended or deleted, when it is and the reason is known. */
+  readonly tenantReason: string | null;
   /** Role names in effect, after following `extends`, in the order visited. */
   readonly roles: readonly string[];
   /** The raw rules, deep-frozen; allow rules first, denies last (so deny beats allow). */
@@ -205,6 +211,8 @@ export function compilePolicy(input: PolicyInput, catalog: PermissionCatalog<str
   return Object.freeze({
     state: input.system || (input.superAdmin && built.rules.length > 0) ? 'active' : input.state,
     superAdmin: input.superAdmin,
+    tenantId: input.tenantId,
+    tenantReason: input.tenantReason ?? null,
     roles: Object.freeze(roles),
     rules: Object.freeze(rules),
     ability: createAxAbility(rules),

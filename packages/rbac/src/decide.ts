@@ -1,3 +1,4 @@
+import { TenantSuspendedError } from '@ax/core';
 import type { AxRawRule, CompiledPolicy, PrincipalState, RuleOrigin } from './compile.js';
 
 /** A CASL subject: a subject type such as `'Workflow'`, or an object tagged with `subject('Workflow', obj)`. */
@@ -25,9 +26,9 @@ export interface Decision {
 const STATE_REASON: Record<Exclude<PrincipalState, 'active'>, string> = {
   'user-suspended': 'the user is suspended',
   'user-unknown': 'no such user',
-  'tenant-suspended': 'the tenant is not active',
+  'tenant-suspended': 'the tenant is suspended',
   'tenant-unknown': 'no such tenant',
-  'unsupported-actor': 'this kind of actor holds no roles',
+  'unsupported-actor': 'this actor holds no roles',
 };
 
 /** Allowed or not, without building an explanation: the hot path. */
@@ -48,11 +49,13 @@ export function explainPolicy(
   const rule = ability.relevantRuleFor(action, subject as never, field as never);
   if (!rule) {
     const reason =
-      policy.state !== 'active'
-        ? STATE_REASON[policy.state]
-        : policy.roles.length === 0
-          ? 'the user holds no role in this tenant'
-          : `no rule of roles ${policy.roles.join(', ')} allows ${action} on ${subjectType}${field ? `.${field}` : ''}`;
+      policy.state === 'tenant-suspended' && policy.tenantReason
+        ? `${STATE_REASON[policy.state]}: ${policy.tenantReason}`
+        : policy.state !== 'active'
+          ? STATE_REASON[policy.state]
+          : policy.roles.length === 0
+            ? 'the user holds no role in this tenant'
+            : `no rule of roles ${policy.roles.join(', ')} allows ${action} on ${subjectType}${field ? `.${field}` : ''}`;
     return {
       ...base,
       allowed: false,
@@ -88,4 +91,12 @@ export function explainPolicy(
     source: origin.source,
     reason,
   };
+}
+
+/**
+ * Throws {@link TenantSuspendedError} (code TENANT_SUSPENDED, with the tenant's reason) when the policy was
+ * denied because its tenant is suspended or deleted: every refusing path reports that, never FORBIDDEN.
+ */
+export function assertTenantActive(policy: CompiledPolicy, tenantId: string): void {
+  if (policy.state === 'tenant-suspended') throw new TenantSuspendedError(tenantId, policy.tenantReason);
 }

@@ -1,10 +1,23 @@
-import type { Actor, StorePorts } from '@ax/core';
+import type { Actor, EventBus, StorePorts } from '@ax/core';
 import type { Decision } from './decide.js';
 
-/** One permission check, as audit records it. */
+/** What a check answered: `conditional` when the grant holds only for objects matching conditions. */
+export type CheckOutcome = 'allowed' | 'denied' | 'conditional';
+
+/**
+ * One permission check, as audit records it. `actor` is who asked; `principal` is whose permissions were
+ * checked: the same actor for an ordinary check, another one for a what-if (`Rbac.checkFor`).
+ */
 export interface DecisionEvent extends Decision {
   tenantId: string;
+  /** The asking actor. */
   actor: Actor;
+  /** Whose permissions decided: equal to `actor` except for a what-if check. */
+  principal: Actor;
+  /** True for a what-if check about another principal: an observation, not that principal's attempt. */
+  whatIf: boolean;
+  /** `conditional` for a type-level `check` answered by a conditional grant; else allowed or denied. */
+  outcome: CheckOutcome;
   at: number;
 }
 
@@ -25,59 +38,23 @@ export interface ChangeEvent {
   tenantId: string | null;
   actor: Actor;
   at: number;
-  /** What changed: role name, user id, role and user, … */
+  /** What changed: role name, user id (or API key id), role and user, … */
   target: Record<string, string>;
-  /** The transaction the change runs in: a listener writing through it commits (or not) with the change. */
-  tx: Pick<StorePorts, 'rbac' | 'users' | 'tenants'> & Partial<StorePorts>;
 }
+
+/** The ports of a transaction an rbac change runs in (the app's store gives every port). */
+export type RbacTx = Pick<StorePorts, 'rbac' | 'users' | 'tenants'> & Partial<StorePorts>;
 
 /** Events of the Rbac service. */
 export interface RbacEvents {
-  /** Every check (`can`, `require`, `explain`, `hasAny`, …). Listeners run synchronously; keep them cheap. */
+  /**
+   * Every check (`can`, `require`, `check`, `explain`, `hasAny`, …): an observation, delivered to
+   * `afterCommit` listeners only (a decision commits nothing), and never able to change the decision.
+   */
   decision: DecisionEvent;
-  /** Every write, inside its transaction; async listeners are awaited before the commit. */
+  /** Every write: `inTransaction` listeners run in the change's transaction (a rejection rolls it back). */
   change: ChangeEvent;
 }
 
-type Listener<T> = (event: T) => void | Promise<void>;
-
-/**
- * A small typed emitter. `has(name)` is one property read, so emitting costs nothing when nobody listens:
- * callers test it before building an event.
- */
-export class TypedEmitter<E extends object> {
-  readonly #listeners: { [K in keyof E]?: Listener<E[K]>[] } = {};
-
-  /** Adds a listener; returns a function that removes it. */
-  on<K extends keyof E>(name: K, listener: Listener<E[K]>): () => void {
-    const list = [...(this.#listeners[name] ?? []), listener];
-    this.#listeners[name] = list;
-    return () => {
-      const current = this.#listeners[name] ?? [];
-      const next = current.filter((l) => l !== listener);
-      this.#listeners[name] = next.length > 0 ? next : undefined;
-    };
-  }
-
-  /** True when `name` has a listener. */
-  has(name: keyof E): boolean {
-    return this.#listeners[name] !== undefined;
-  }
-
-  /** Calls listeners in order, without waiting for promises; a listener's error does not stop the others. */
-  emit<K extends keyof E>(name: K, event: E[K]): void {
-    for (const l of this.#listeners[name] ?? []) {
-      try {
-        const r = l(event);
-        if (r instanceof Promise) r.catch(() => undefined);
-      } catch {
-        // a decision listener must not change a decision
-      }
-    }
-  }
-
-  /** Calls listeners one after another and awaits each; the first error propagates (rolling back a write). */
-  async emitAndWait<K extends keyof E>(name: K, event: E[K]): Promise<void> {
-    for (const l of this.#listeners[name] ?? []) await l(event);
-  }
-}
+/** The Rbac service's event bus (core's {@link EventBus}). */
+export type RbacEventBus = EventBus<RbacEvents, RbacTx>;

@@ -9,6 +9,7 @@ export {
   toSql,
 } from './access-filter.js';
 export type {
+  AssignmentArg,
   AssignmentView,
   RoleInputArg,
   RolePatchArg,
@@ -27,11 +28,14 @@ export {
   type RuleOrigin,
 } from './compile.js';
 export { type AnySubject, type Decision, explainPolicy } from './decide.js';
-export {
-  type ChangeEvent,
-  type DecisionEvent,
-  type RbacEvents,
-  TypedEmitter,
+export type { CheckObject, CheckResult } from './check.js';
+export type {
+  ChangeEvent,
+  CheckOutcome,
+  DecisionEvent,
+  RbacEventBus,
+  RbacEvents,
+  RbacTx,
 } from './events.js';
 export { PermissionSet } from './permission-set.js';
 export {
@@ -54,6 +58,7 @@ export {
 export {
   createRbac,
   Rbac,
+  type RbacCallOptions,
   type RbacOptions,
   type RbacStorePorts,
 } from './rbac.js';

@@ -2,8 +2,9 @@ import { type Clock, type ExecutionContext, ForbiddenError } from '@ax/core';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import { type AccessFilter, accessFilterOf } from './access-filter.js';
 import type { CompiledPolicy, PrincipalState } from './compile.js';
-import { type AnySubject, allows, type Decision, explainPolicy } from './decide.js';
-import type { RbacEvents, TypedEmitter } from './events.js';
+import { type CheckObject, type CheckResult, checkPolicy, holdsWhole } from './check.js';
+import { type AnySubject, allows, assertTenantActive, type Decision, explainPolicy } from './decide.js';
+import type { CheckOutcome, RbacEventBus } from './events.js';
 import type { PermissionCatalog } from './permissions.js';
 
 /**
@@ -15,7 +16,7 @@ export class PermissionSet<P extends string = string> {
   readonly #policy: CompiledPolicy;
   readonly #ctx: ExecutionContext;
   readonly #catalog: PermissionCatalog<P>;
-  readonly #events: TypedEmitter<RbacEvents>;
+  readonly #events: RbacEventBus;
   readonly #clock: Clock;
 
   /** @internal obtained from `Rbac.permissions` */
@@ -23,7 +24,7 @@ export class PermissionSet<P extends string = string> {
     policy: CompiledPolicy,
     ctx: ExecutionContext,
     catalog: PermissionCatalog<P>,
-    events: TypedEmitter<RbacEvents>,
+    events: RbacEventBus,
     clock: Clock,
   ) {
     this.#policy = policy;
@@ -57,21 +58,43 @@ export class PermissionSet<P extends string = string> {
   /** Why: the deciding rule, its role, and the reason. */
   explain(action: string, subject: AnySubject, field?: string): Decision {
     const decision = explainPolicy(this.#policy, action, subject, field);
-    if (this.#events.has('decision')) {
-      this.#events.emit('decision', {
-        ...decision,
-        tenantId: this.#ctx.tenantId,
-        actor: this.#ctx.actor,
-        at: this.#clock.now(),
-      });
-    }
+    this.#observe(decision, decision.allowed ? 'allowed' : 'denied');
     return decision;
   }
 
-  /** Throws ForbiddenError (code FORBIDDEN) with the action, subject and reason when not allowed. */
+  /**
+   * Decides `permission` (e.g. `article.update`) on `object`: allowed or denied. Without an object, `allowed`
+   * only for an unconditional grant, and `conditional` (with the conditions) for a grant that depends on the
+   * object. Throws TenantSuspendedError when the tenant is suspended or deleted.
+   */
+  check(permission: P, object?: CheckObject): CheckResult {
+    const result = checkPolicy(this.#policy, this.#catalog, permission, object);
+    this.#observe(result.explanation, result.decision);
+    if (result.decision === 'denied') assertTenantActive(this.#policy, this.#ctx.tenantId);
+    return result;
+  }
+
+  #observe(decision: Decision, outcome: CheckOutcome): void {
+    if (!this.#events.has('decision')) return;
+    this.#events.notify('decision', {
+      ...decision,
+      tenantId: this.#ctx.tenantId,
+      actor: this.#ctx.actor,
+      principal: this.#ctx.actor,
+      whatIf: false,
+      outcome,
+      at: this.#clock.now(),
+    });
+  }
+
+  /**
+   * Throws ForbiddenError (code FORBIDDEN) with the action, subject and reason when not allowed, or
+   * TenantSuspendedError (code TENANT_SUSPENDED, with the reason) when the tenant is suspended or deleted.
+   */
   require(action: string, subject: AnySubject, field?: string): void {
     const decision = this.explain(action, subject, field);
     if (decision.allowed) return;
+    assertTenantActive(this.#policy, this.#ctx.tenantId);
     throw new ForbiddenError(`not allowed to ${action} ${decision.subject}: ${decision.reason}`, {
       details: {
         denial: 'missing-permission',
@@ -85,21 +108,34 @@ export class PermissionSet<P extends string = string> {
     });
   }
 
-  /** True when the actor holds the permission (e.g. `workflow.read`). */
+  /**
+   * True when the actor holds the permission (e.g. `workflow.read`) unconditionally: for every object and
+   * field. A grant limited by conditions (only their own articles) answers false: use {@link check}.
+   */
   has(permission: P): boolean {
-    const { action, subject } = this.#catalog.toRule(permission);
-    return this.can(action, subject);
+    return this.#holds(permission);
   }
 
-  /** True when the actor holds at least one of the permissions. */
+  /** True when the actor holds at least one of the permissions unconditionally. */
   hasAny(permissions: readonly P[]): boolean {
-    return permissions.map((p) => this.#catalog.toRule(p)).some((r) => this.can(r.action, r.subject));
+    for (const p of permissions) this.#catalog.toRule(p); // unknown permissions throw, whatever the order
+    return permissions.some((p) => this.#holds(p));
   }
 
-  /** True when the actor holds every one of the permissions (false for an empty list). */
+  /** True when the actor holds every one of the permissions unconditionally (false for an empty list). */
   hasAll(permissions: readonly P[]): boolean {
-    const rules = permissions.map((p) => this.#catalog.toRule(p));
-    return rules.length > 0 && rules.every((r) => this.can(r.action, r.subject));
+    for (const p of permissions) this.#catalog.toRule(p);
+    return permissions.length > 0 && permissions.every((p) => this.#holds(p));
+  }
+
+  #holds(permission: string): boolean {
+    if (!this.#events.has('decision')) {
+      const { action, subject } = this.#catalog.toRule(permission);
+      return holdsWhole(this.#policy, action, subject);
+    }
+    const result = checkPolicy(this.#policy, this.#catalog, permission);
+    this.#observe(result.explanation, result.decision);
+    return result.decision === 'allowed';
   }
 
   /** Fields of `subject` the actor may `action`; rules without `fields` grant every one of `allFields`. */

@@ -1,9 +1,13 @@
 import {
+  type Actor,
+  actorSchema,
   type Clock,
   createIdGenerator,
+  EventBus,
   type ExecutionContext,
   executionContextSchema,
   type IdGenerator,
+  isId,
   parseInput,
   type StorePorts,
   systemClock,
@@ -21,8 +25,10 @@ import {
   compilePolicy,
   createAxAbility,
 } from './compile.js';
-import { type AnySubject, allows, type Decision, explainPolicy } from './decide.js';
-import { type RbacEvents, TypedEmitter } from './events.js';
+import { assertPermission } from './admin-guards.js';
+import { type CheckObject, type CheckResult, checkPolicy } from './check.js';
+import { type AnySubject, allows, assertTenantActive, type Decision, explainPolicy } from './decide.js';
+import type { RbacEventBus, RbacEvents, RbacTx } from './events.js';
 import { PermissionSet } from './permission-set.js';
 import { type BuiltinPermission, PermissionCatalog } from './permissions.js';
 
@@ -43,9 +49,18 @@ export interface RbacOptions<P extends string = BuiltinPermission> {
   epochTtlMs?: number;
   /** Cached (tenant, user) permission sets kept at most (default 10,000; the oldest go first). */
   maxCacheEntries?: number;
+  /** Where errors of `afterCommit` event listeners go (default: a process warning). */
+  onListenerError?: (err: unknown, name: keyof RbacEvents) => void;
+}
+
+/** Options of an administrative call: run it in the caller's transaction, so it commits with its work. */
+export interface RbacCallOptions {
+  /** The ports of the caller's `store.transaction` (with `rbac`, `users` and `tenants`). */
+  tx?: RbacTx;
 }
 
 const optionsSchema = z.object({
+  onListenerError: z.unknown().optional(),
   epochTtlMs: z.number().int().min(0).max(1000).default(250),
   maxCacheEntries: z.number().int().min(1).max(10_000_000).default(10_000),
 });
@@ -101,6 +116,12 @@ function looksValid(ctx: ExecutionContext): boolean {
   );
 }
 
+const checkObjectSchema = z.record(z.string(), z.unknown());
+
+// Cache key of a principal: the actor type is part of it, so an API key and a user sharing an id never share
+// a cached permission set.
+const principalKey = (actor: Actor): string => `${actor.type === 'apiKey' ? 'k' : 'u'}:${actor.id}`;
+
 const SYSTEM_POLICY_INPUT = {
   userId: 'system',
   state: 'active' as const,
@@ -115,8 +136,11 @@ const SYSTEM_POLICY_INPUT = {
  * coherent: see the package README. Create it with {@link createRbac}.
  */
 export class Rbac<P extends string = BuiltinPermission> {
-  /** Decision and change events. */
-  readonly events = new TypedEmitter<RbacEvents>();
+  /**
+   * Decision events (`afterCommit` listeners: observations) and change events (`inTransaction` listeners run
+   * in the change's transaction; audit records there).
+   */
+  readonly events: RbacEventBus;
   /** The permission catalog in use. */
   readonly catalog: PermissionCatalog<P>;
 
@@ -145,6 +169,10 @@ export class Rbac<P extends string = BuiltinPermission> {
       'rbac options',
     );
     this.#store = options.store;
+    const onListenerError = options.onListenerError;
+    this.events = new EventBus<RbacEvents, RbacTx>(
+      onListenerError ? { onError: (err, name) => onListenerError(err, name) } : {},
+    );
     this.catalog = options.catalog ?? (PermissionCatalog.builtin() as unknown as PermissionCatalog<P>);
     this.#clock = options.clock ?? systemClock;
     this.#ids = options.ids ?? createIdGenerator(this.#clock);
@@ -176,26 +204,73 @@ export class Rbac<P extends string = BuiltinPermission> {
     return this.#policy(ctx).then((p) => this.#check(p, ctx, action, subject, field));
   }
 
-  /** Like {@link can}, but throws ForbiddenError carrying the action, subject and reason when denied. */
+  /**
+   * Like {@link can}, but throws ForbiddenError carrying the action, subject and reason when denied, or
+   * TenantSuspendedError (code TENANT_SUSPENDED, with the tenant's reason) when its tenant is suspended or
+   * deleted. Like `can`, a subject type passes with a conditional grant: pass the object, or use {@link check}.
+   */
   async require(ctx: ExecutionContext, action: string, subject: AnySubject, field?: string): Promise<void> {
     (await this.permissions(ctx)).require(action, subject, field);
   }
 
-  /** True when the actor holds at least one of the permissions (`workflow.read`, …). */
+  /** True when the actor holds at least one of the permissions (`workflow.read`, …) unconditionally. */
   async hasAny(ctx: ExecutionContext, permissions: readonly P[]): Promise<boolean> {
     if (!Array.isArray(permissions)) throw new ValidationError('permissions must be an array');
     return (await this.permissions(ctx)).hasAny(permissions);
   }
 
-  /** True when the actor holds every one of the permissions (and false for an empty list). */
+  /** True when the actor holds every one of the permissions unconditionally (and false for an empty list). */
   async hasAll(ctx: ExecutionContext, permissions: readonly P[]): Promise<boolean> {
     if (!Array.isArray(permissions)) throw new ValidationError('permissions must be an array');
     return (await this.permissions(ctx)).hasAll(permissions);
   }
 
-  /** True when the actor holds the permission (e.g. `workflow.read`). */
+  /**
+   * True when the actor holds the permission (e.g. `article.update`) unconditionally. A grant that depends on
+   * the object (an author may update only their own articles) answers false: use {@link check} with the object.
+   */
   async has(ctx: ExecutionContext, permission: P): Promise<boolean> {
     return (await this.permissions(ctx)).has(permission);
+  }
+
+  /**
+   * Decides `permission` on `object` (`allowed` or `denied`). Without an object: `allowed` for an unconditional
+   * grant, `denied`, or `conditional` with the conditions the object must match. Throws TenantSuspendedError
+   * (code TENANT_SUSPENDED) when the context's tenant is suspended or deleted.
+   */
+  async check(ctx: ExecutionContext, permission: P, object?: CheckObject): Promise<CheckResult> {
+    if (object !== undefined) parseInput(checkObjectSchema, object, 'object');
+    return (await this.permissions(ctx)).check(permission, object);
+  }
+
+  /**
+   * A what-if check: what {@link check} answers for `principal` (a user or API key) in the context's tenant,
+   * asked by the context's actor. Asking about another principal needs `role.read` in the tenant. The decision
+   * event names the asking actor as `actor`, the principal as `principal`, with `whatIf: true`, so audit never
+   * records the principal as having tried (and been denied) anything.
+   */
+  async checkFor(
+    ctx: ExecutionContext,
+    principal: Actor,
+    permission: P,
+    object?: CheckObject,
+  ): Promise<CheckResult> {
+    const who = parseInput(actorSchema, principal, 'principal');
+    if (object !== undefined) parseInput(checkObjectSchema, object, 'object');
+    const self = who.type === ctx.actor.type && who.id === ctx.actor.id;
+    if (!self) {
+      const asker = await this.#policyOf(ctx);
+      const readRoles = checkPolicy(asker, this.catalog, 'role.read');
+      this.#observe(ctx, ctx.actor, false, readRoles.explanation, readRoles.decision);
+      if (readRoles.decision === 'denied') assertTenantActive(asker, ctx.tenantId);
+      assertPermission(asker, this, 'role.read');
+    }
+    const about: ExecutionContext = { ...ctx, actor: who };
+    const policy = await this.#policyOf(about);
+    const result = checkPolicy(policy, this.catalog, permission, object);
+    this.#observe(ctx, who, !self, result.explanation, result.decision);
+    if (result.decision === 'denied') assertTenantActive(policy, ctx.tenantId);
+    return result;
   }
 
   /** Fields of `subject` the actor may `action`; rules without `fields` grant every one of `allFields`. */
@@ -260,55 +335,94 @@ export class Rbac<P extends string = BuiltinPermission> {
     this.#size = 0;
   }
 
-  // ---- administration (see admin.ts) -------------------------------------------------------------------
+  // ---- administration (see admin.ts): every method is (ctx, input, { tx }?) -----------------------------
 
   /** Creates a custom role in the context's tenant. Needs `role.write` and every permission it grants. */
-  createRole(ctx: ExecutionContext, input: admin.RoleInputArg): Promise<admin.RoleView> {
-    return admin.createRole(this.#deps(), ctx, input);
+  createRole(
+    ctx: ExecutionContext,
+    input: admin.RoleInputArg,
+    options: RbacCallOptions = {},
+  ): Promise<admin.RoleView> {
+    return admin.createRole(this.#deps(), ctx, input, options);
   }
-  /** Changes a custom role. System roles are immutable. */
-  updateRole(ctx: ExecutionContext, name: string, patch: admin.RolePatchArg): Promise<admin.RoleView> {
-    return admin.updateRole(this.#deps(), ctx, name, patch);
+  /** Changes a custom role (`name` plus the fields to change). System roles are immutable. */
+  updateRole(
+    ctx: ExecutionContext,
+    input: { name: string } & admin.RolePatchArg,
+    options: RbacCallOptions = {},
+  ): Promise<admin.RoleView> {
+    return admin.updateRole(this.#deps(), ctx, input, options);
   }
   /** Deletes a custom role and its assignments. Refused while another role extends it. */
-  deleteRole(ctx: ExecutionContext, name: string): Promise<void> {
-    return admin.deleteRole(this.#deps(), ctx, name);
+  deleteRole(ctx: ExecutionContext, input: { name: string }, options: RbacCallOptions = {}): Promise<void> {
+    return admin.deleteRole(this.#deps(), ctx, input, options);
   }
   /** A role visible in the context's tenant (system or the tenant's own). */
-  getRole(ctx: ExecutionContext, name: string): Promise<admin.RoleView> {
-    return admin.getRole(this.#deps(), ctx, name);
+  getRole(
+    ctx: ExecutionContext,
+    input: { name: string },
+    options: RbacCallOptions = {},
+  ): Promise<admin.RoleView> {
+    return admin.getRole(this.#deps(), ctx, input, options);
   }
   /** System roles, then the tenant's custom roles. */
-  listRoles(ctx: ExecutionContext): Promise<admin.RoleView[]> {
-    return admin.listRoles(this.#deps(), ctx);
+  listRoles(
+    ctx: ExecutionContext,
+    input: Record<string, never> = {},
+    options: RbacCallOptions = {},
+  ): Promise<admin.RoleView[]> {
+    return admin.listRoles(this.#deps(), ctx, input, options);
   }
-  /** Assigns a role in the context's tenant. Needs `role.assign` and every permission the role grants. */
-  assign(ctx: ExecutionContext, input: { userId: string; role: string }): Promise<boolean> {
-    return admin.assign(this.#deps(), ctx, input);
+  /**
+   * Assigns a role in the context's tenant to a user (`userId`) or an API key (`apiKeyId`, a `key_…` id).
+   * Needs `role.assign` and every permission the role grants.
+   */
+  assign(ctx: ExecutionContext, input: admin.AssignmentArg, options: RbacCallOptions = {}): Promise<boolean> {
+    return admin.assign(this.#deps(), ctx, input, options);
   }
   /** Revokes a role in the context's tenant. Needs `role.assign` and every permission the role grants. */
-  revoke(ctx: ExecutionContext, input: { userId: string; role: string }): Promise<boolean> {
-    return admin.revoke(this.#deps(), ctx, input);
+  revoke(ctx: ExecutionContext, input: admin.AssignmentArg, options: RbacCallOptions = {}): Promise<boolean> {
+    return admin.revoke(this.#deps(), ctx, input, options);
   }
-  /** Assignments in the context's tenant, optionally of one user. Needs `role.read`. */
-  listAssignments(ctx: ExecutionContext, filter: { userId?: string } = {}): Promise<admin.AssignmentView[]> {
-    return admin.listAssignments(this.#deps(), ctx, filter);
+  /** Assignments in the context's tenant, optionally of one user (or API key). Needs `role.read`. */
+  listAssignments(
+    ctx: ExecutionContext,
+    filter: { userId?: string } = {},
+    options: RbacCallOptions = {},
+  ): Promise<admin.AssignmentView[]> {
+    return admin.listAssignments(this.#deps(), ctx, filter, options);
   }
   /** Creates a user and assigns it a role (default `viewer`) in the context's tenant, in one transaction. */
-  createUser(ctx: ExecutionContext, input: { email: string; role?: string }): Promise<admin.UserView> {
-    return admin.createUser(this.#deps(), ctx, input);
+  createUser(
+    ctx: ExecutionContext,
+    input: { email: string; role?: string },
+    options: RbacCallOptions = {},
+  ): Promise<admin.UserView> {
+    return admin.createUser(this.#deps(), ctx, input, options);
   }
   /** Suspends a user everywhere (super-admin or system only); their permissions end at once. */
-  suspendUser(ctx: ExecutionContext, userId: string): Promise<void> {
-    return admin.setUserStatus(this.#deps(), ctx, userId, 'suspended');
+  suspendUser(
+    ctx: ExecutionContext,
+    input: { userId: string },
+    options: RbacCallOptions = {},
+  ): Promise<void> {
+    return admin.setUserStatus(this.#deps(), ctx, input, 'suspended', options);
   }
   /** Lifts a suspension (super-admin or system only). */
-  activateUser(ctx: ExecutionContext, userId: string): Promise<void> {
-    return admin.setUserStatus(this.#deps(), ctx, userId, 'active');
+  activateUser(
+    ctx: ExecutionContext,
+    input: { userId: string },
+    options: RbacCallOptions = {},
+  ): Promise<void> {
+    return admin.setUserStatus(this.#deps(), ctx, input, 'active', options);
   }
   /** Grants or clears the platform super-admin flag (super-admin or system only). */
-  setSuperAdmin(ctx: ExecutionContext, userId: string, superAdmin: boolean): Promise<void> {
-    return admin.setSuperAdmin(this.#deps(), ctx, userId, superAdmin);
+  setSuperAdmin(
+    ctx: ExecutionContext,
+    input: { userId: string; superAdmin: boolean },
+    options: RbacCallOptions = {},
+  ): Promise<void> {
+    return admin.setSuperAdmin(this.#deps(), ctx, input, options);
   }
 
   // ---- internals ---------------------------------------------------------------------------------------
@@ -334,15 +448,30 @@ export class Rbac<P extends string = BuiltinPermission> {
   ): boolean {
     if (this.events.has('decision')) {
       const decision = explainPolicy(policy, action, subject, field);
-      this.events.emit('decision', {
-        ...decision,
-        tenantId: ctx.tenantId,
-        actor: ctx.actor,
-        at: this.#clock.now(),
-      });
+      this.#observe(ctx, ctx.actor, false, decision, decision.allowed ? 'allowed' : 'denied');
       return decision.allowed;
     }
     return allows(policy, action, subject, field);
+  }
+
+  // Decisions are observations: after-commit listeners only, called now; their errors never reach the caller.
+  #observe(
+    ctx: ExecutionContext,
+    principal: Actor,
+    whatIf: boolean,
+    decision: Decision,
+    outcome: CheckResult['decision'],
+  ): void {
+    if (!this.events.has('decision')) return;
+    this.events.notify('decision', {
+      ...decision,
+      tenantId: ctx.tenantId,
+      actor: ctx.actor,
+      principal,
+      whatIf,
+      outcome,
+      at: this.#clock.now(),
+    });
   }
 
   async #policyOf(ctx: ExecutionContext): Promise<CompiledPolicy> {
@@ -352,11 +481,10 @@ export class Rbac<P extends string = BuiltinPermission> {
   // The hot path: two map lookups, a generation compare and a clock read.
   #cached(ctx: ExecutionContext): CompiledPolicy | undefined {
     if (!looksValid(ctx)) parseInput(executionContextSchema, ctx, 'execution context');
-    // Only users hold roles; answering other actors before the cache means an API key can never hit a cached
-    // user's entry that happens to share its id.
-    if (ctx.actor.type !== 'user')
-      return ctx.actor.type === 'system' ? this.#systemPolicy : this.#noRolesPolicy;
-    const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
+    if (ctx.actor.type === 'system') return this.#systemPolicy;
+    // An API key's id must be a key id (`key_…`): it can never name a user's assignments.
+    if (ctx.actor.type === 'apiKey' && !isId('apiKey', ctx.actor.id)) return this.#noRolesPolicy;
+    const entry = this.#entries.get(ctx.tenantId)?.get(principalKey(ctx.actor));
     if (entry && entry.generation === this.#signal.generation) {
       const now = this.#clock.now();
       if (now < entry.validUntil) return entry.policy;
@@ -368,7 +496,7 @@ export class Rbac<P extends string = BuiltinPermission> {
 
   async #policy(ctx: ExecutionContext): Promise<CompiledPolicy> {
     const generation = this.#signal.generation;
-    const entry = this.#entries.get(ctx.tenantId)?.get(ctx.actor.id);
+    const entry = this.#entries.get(ctx.tenantId)?.get(principalKey(ctx.actor));
     if (entry && entry.generation === generation) {
       // time-to-live passed: one cheap read (shared) tells whether anything changed anywhere
       const epoch = await this.#currentEpoch();
@@ -378,7 +506,7 @@ export class Rbac<P extends string = BuiltinPermission> {
     // began before it.
     // Length-prefixed: ids may hold any character, and a separator alone would let tenant "a\0b" with user "c"
     // and tenant "a" with user "b\0c" share one load (one tenant's permissions answering for the other).
-    const key = `${generation}:${ctx.tenantId.length}:${ctx.tenantId}:${ctx.actor.id}`;
+    const key = `${generation}:${ctx.tenantId.length}:${ctx.tenantId}:${principalKey(ctx.actor)}`;
     const running = this.#inflight.get(key);
     if (running) return running;
     const load = this.#load(ctx, generation).finally(() => this.#inflight.delete(key));
@@ -408,21 +536,26 @@ export class Rbac<P extends string = BuiltinPermission> {
   async #load(ctx: ExecutionContext, generation: number): Promise<CompiledPolicy> {
     const startedAt = this.#clock.now();
     const snap = await this.#store.rbac.loadPolicy(ctx.tenantId, ctx.actor.id);
-    const state = !snap.user
-      ? 'user-unknown'
-      : snap.user.status !== 'active'
-        ? 'user-suspended'
-        : !snap.tenant
-          ? 'tenant-unknown'
-          : snap.tenant.status !== 'active'
-            ? 'tenant-suspended'
-            : 'active';
+    // An API key holds roles in its tenant exactly as a user does (assignments keyed by its id); it has no user
+    // record, and never the super-admin flag.
+    const apiKey = ctx.actor.type === 'apiKey';
+    const state =
+      !apiKey && !snap.user
+        ? 'user-unknown'
+        : !apiKey && snap.user?.status !== 'active'
+          ? 'user-suspended'
+          : !snap.tenant
+            ? 'tenant-unknown'
+            : snap.tenant.status !== 'active'
+              ? 'tenant-suspended'
+              : 'active';
     const policy = compilePolicy(
       {
         tenantId: ctx.tenantId,
         userId: ctx.actor.id,
         state,
-        superAdmin: snap.superAdmin,
+        tenantReason: snap.tenant?.statusReason ?? null,
+        superAdmin: !apiKey && snap.superAdmin,
         assigned: snap.assigned,
         customRoles: new Map(snap.roles.filter((r) => r.tenantId === ctx.tenantId).map((r) => [r.name, r])),
       },
@@ -446,8 +579,9 @@ export class Rbac<P extends string = BuiltinPermission> {
       users = new Map();
       this.#entries.set(ctx.tenantId, users);
     }
-    if (!users.has(ctx.actor.id)) this.#size++;
-    users.set(ctx.actor.id, {
+    const key = principalKey(ctx.actor);
+    if (!users.has(key)) this.#size++;
+    users.set(key, {
       policy,
       epoch,
       generation,

@@ -12,14 +12,14 @@ describe('platform administration', () => {
     const t = await f.tenant();
     const root = await f.user();
     const friend = await f.user();
-    await f.rbac.setSuperAdmin(f.as(t.id), root.id, true);
-    await f.rbac.suspendUser(f.as(t.id), root.id);
+    await f.rbac.setSuperAdmin(f.as(t.id), { userId: root.id, superAdmin: true });
+    await f.rbac.suspendUser(f.as(t.id), { userId: root.id });
     const ctx = f.as(t.id, root.id);
     expect(await f.rbac.can(ctx, 'read', 'Workflow')).toBe(false);
     for (const attempt of [
-      () => f.rbac.activateUser(ctx, root.id),
-      () => f.rbac.setSuperAdmin(ctx, friend.id, true),
-      () => f.rbac.suspendUser(ctx, friend.id),
+      () => f.rbac.activateUser(ctx, { userId: root.id }),
+      () => f.rbac.setSuperAdmin(ctx, { userId: friend.id, superAdmin: true }),
+      () => f.rbac.suspendUser(ctx, { userId: friend.id }),
     ]) {
       await expect(attempt()).rejects.toMatchObject({
         code: 'FORBIDDEN',
@@ -29,8 +29,8 @@ describe('platform administration', () => {
     expect((await f.store.users.get(root.id))?.status).toBe('suspended');
     expect(await f.store.rbac.listSuperAdmins()).toEqual([root.id]);
     // an active super-admin may, whatever tenant its context names
-    await f.rbac.activateUser(f.as(t.id), root.id);
-    await f.rbac.suspendUser(ctx, friend.id);
+    await f.rbac.activateUser(f.as(t.id), { userId: root.id });
+    await f.rbac.suspendUser(ctx, { userId: friend.id });
     expect((await f.store.users.get(friend.id))?.status).toBe('suspended');
   });
 });
@@ -76,26 +76,31 @@ describe('conditions and fields on the administrative permissions are honoured',
     const lead = await f.member(t.id, ['lead-a']);
     const ctx = f.as(t.id, lead.id);
     // any role's description
-    expect((await f.rbac.updateRole(ctx, 'team-b', { description: 'b team' })).description).toBe('b team');
+    expect((await f.rbac.updateRole(ctx, { name: 'team-b', description: 'b team' })).description).toBe(
+      'b team',
+    );
     // but the grants of team-a only
     await expect(
-      f.rbac.updateRole(ctx, 'team-b', { permissions: ['workflow.read', 'workflow.write'] }),
+      f.rbac.updateRole(ctx, { name: 'team-b', permissions: ['workflow.read', 'workflow.write'] }),
     ).rejects.toMatchObject({
       code: 'FORBIDDEN',
       details: { denial: 'missing-permission', permission: 'role.write', field: 'permissions' },
     });
-    await expect(f.rbac.deleteRole(ctx, 'team-b')).rejects.toMatchObject({
+    await expect(f.rbac.deleteRole(ctx, { name: 'team-b' })).rejects.toMatchObject({
       details: { denial: 'missing-permission', permission: 'role.write' },
     });
     await expect(f.rbac.createRole(ctx, { name: 'team-c', permissions: [] })).rejects.toMatchObject({
       details: { denial: 'missing-permission', permission: 'role.write' },
     });
     expect((await f.store.rbac.getRole(t.id, 'team-b'))?.permissions).toEqual(['workflow.read']);
-    const a = await f.rbac.updateRole(ctx, 'team-a', { permissions: ['workflow.read', 'workflow.write'] });
+    const a = await f.rbac.updateRole(ctx, {
+      name: 'team-a',
+      permissions: ['workflow.read', 'workflow.write'],
+    });
     expect(a.permissions).toEqual(['workflow.read', 'workflow.write']);
     // role.read limited to some roles shows only those
     expect((await f.rbac.listRoles(ctx)).map((r) => r.name).sort()).toEqual(['team-a', 'viewer']);
-    await expect(f.rbac.getRole(ctx, 'team-b')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(f.rbac.getRole(ctx, { name: 'team-b' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const member = await f.member(t.id, ['team-a', 'team-b']);
     expect((await f.rbac.listAssignments(ctx, { userId: member.id })).map((x) => x.role)).toEqual(['team-a']);
   });

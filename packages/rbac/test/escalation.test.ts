@@ -53,7 +53,7 @@ describe('privilege escalation is refused, with the error code', () => {
     // widening an existing role
     await f.rbac.createRole(ctx, { name: 'mine', permissions: ['workflow.read'] });
     await expect(
-      f.rbac.updateRole(ctx, 'mine', { permissions: ['workflow.read', 'tenant.suspend'] }),
+      f.rbac.updateRole(ctx, { name: 'mine', permissions: ['workflow.read', 'tenant.suspend'] }),
     ).rejects.toMatchObject({
       details: { denial: 'privilege-escalation' },
     });
@@ -107,7 +107,7 @@ describe('privilege escalation is refused, with the error code', () => {
     await f.rbac.createRole(f.as(t.id), { name: 'owners', permissions: ['*'] });
     const owner = await f.member(t.id, ['owners']);
     for (const patch of [{ permissions: [] }, { permissions: ['workflow.read'] }, { description: 'gone' }]) {
-      await expect(f.rbac.updateRole(ctx, 'owners', patch)).rejects.toMatchObject({
+      await expect(f.rbac.updateRole(ctx, { name: 'owners', ...patch })).rejects.toMatchObject({
         code: 'FORBIDDEN',
         details: { denial: 'privilege-escalation', missing: '*' },
       });
@@ -131,8 +131,10 @@ describe('privilege escalation is refused, with the error code', () => {
     await expect(f.rbac.revoke(ctx, { userId: narrowed.id, role: 'no-secret-delete' })).rejects.toMatchObject(
       refused,
     );
-    await expect(f.rbac.deleteRole(ctx, 'no-secret-delete')).rejects.toMatchObject(refused);
-    await expect(f.rbac.updateRole(ctx, 'no-secret-delete', { rules: [] })).rejects.toMatchObject(refused);
+    await expect(f.rbac.deleteRole(ctx, { name: 'no-secret-delete' })).rejects.toMatchObject(refused);
+    await expect(f.rbac.updateRole(ctx, { name: 'no-secret-delete', rules: [] })).rejects.toMatchObject(
+      refused,
+    );
     // handing out what the deny takes away: `*`, `secret.*`, or the very permission
     await expect(f.rbac.assign(ctx, { userId: puppet.id, role: 'admin' })).rejects.toMatchObject({
       details: { denial: 'privilege-escalation', missing: '*' },
@@ -158,10 +160,10 @@ describe('privilege escalation is refused, with the error code', () => {
     const admin = await f.member(t.id, ['admin']);
     const ctx = f.as(t.id, admin.id);
     for (const attempt of [
-      () => f.rbac.updateRole(ctx, 'viewer', { permissions: ['*'] }),
-      () => f.rbac.deleteRole(ctx, 'auditor'),
+      () => f.rbac.updateRole(ctx, { name: 'viewer', permissions: ['*'] }),
+      () => f.rbac.deleteRole(ctx, { name: 'auditor' }),
       () => f.rbac.createRole(ctx, { name: 'admin', permissions: ['workflow.read'] }),
-      () => f.rbac.updateRole(f.as(t.id), 'developer', { permissions: ['*'] }),
+      () => f.rbac.updateRole(f.as(t.id), { name: 'developer', permissions: ['*'] }),
     ]) {
       await expect(attempt()).rejects.toMatchObject({
         code: 'FORBIDDEN',
@@ -179,9 +181,9 @@ describe('privilege escalation is refused, with the error code', () => {
     expect(err).toMatchObject({ code: 'VALIDATION' });
     expect(err.issues[0].code).toBe('unrecognized_keys');
     await f.rbac.createRole(ctx, { name: 'real', permissions: ['workflow.read'] });
-    await expect(f.rbac.updateRole(ctx, 'real', { system: true } as never)).rejects.toMatchObject({
+    await expect(f.rbac.updateRole(ctx, { name: 'real', system: true } as never)).rejects.toMatchObject({
       code: 'VALIDATION',
     });
-    expect((await f.rbac.getRole(ctx, 'real')).system).toBe(false);
+    expect((await f.rbac.getRole(ctx, { name: 'real' })).system).toBe(false);
   });
 });

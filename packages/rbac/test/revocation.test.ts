@@ -25,9 +25,9 @@ describe('revocation', () => {
     expect(await sibling.can(ctx, 'read', 'Workflow')).toBe(false); // another Rbac on the same store
     await f.rbac.assign(f.as(t.id), { userId: u.id, role: 'viewer' });
     expect(await sibling.can(ctx, 'read', 'Workflow')).toBe(true);
-    await f.rbac.suspendUser(f.as(t.id), u.id);
+    await f.rbac.suspendUser(f.as(t.id), { userId: u.id });
     expect(await sibling.can(ctx, 'read', 'Workflow')).toBe(false);
-    await f.rbac.activateUser(f.as(t.id), u.id);
+    await f.rbac.activateUser(f.as(t.id), { userId: u.id });
     await f.rbac.createRole(f.as(t.id), {
       name: 'nope',
       rules: [{ action: 'read', subject: 'Workflow', inverted: true }],
@@ -35,7 +35,7 @@ describe('revocation', () => {
     expect(await f.rbac.can(ctx, 'read', 'Workflow')).toBe(true);
     await f.rbac.assign(f.as(t.id), { userId: u.id, role: 'nope' });
     expect(await f.rbac.can(ctx, 'read', 'Workflow')).toBe(false);
-    await f.rbac.deleteRole(f.as(t.id), 'nope');
+    await f.rbac.deleteRole(f.as(t.id), { name: 'nope' });
     expect(await f.rbac.can(ctx, 'read', 'Workflow')).toBe(true);
   });
 

@@ -1,5 +1,4 @@
-import { type Actor, parseInput } from '@ax/core';
-import { z } from 'zod';
+import type { Actor, EventBus, StorePorts } from '@ax/core';
 
 /** What happened to a secret. */
 export type SecretEventType = 'created' | 'updated' | 'accessed' | 'deleted';
@@ -20,59 +19,23 @@ export interface SecretEvent {
   requestId?: string;
 }
 
-const subscriptionSchema = z.object({
-  type: z.enum(['created', 'updated', 'accessed', 'deleted', '*']),
-  listener: z.custom<SecretEventListener>((v) => typeof v === 'function', 'expected a function'),
-});
-
-/** A listener for secret events. */
-export type SecretEventListener = (event: SecretEvent) => void;
+/** The ports of a transaction a secret operation runs in (the app's store gives every port). */
+export type SecretTx = Pick<StorePorts, 'secrets'> & Partial<StorePorts>;
 
 /**
- * A small typed emitter. Emitting with no listener costs one array-length check: no event object is built.
- * A listener that throws does not undo the operation (it already happened): its error goes to `onError`.
+ * Events of the SecretsManager, on core's {@link EventBus}:
+ * - `created`, `updated`, `deleted`: `inTransaction` listeners run in the change's transaction (a rejection
+ *   rolls the change back); `afterCommit` listeners are told once it committed.
+ * - `accessed`: with an `inTransaction` listener, the read runs in a transaction with it, and a rejection
+ *   fails the read (fail closed: no value leaves unrecorded); with only `afterCommit` listeners the read
+ *   stays a plain read and they are told after it.
  */
-export class SecretEvents {
-  readonly #byType: Record<SecretEventType, SecretEventListener[]> = {
-    created: [],
-    updated: [],
-    accessed: [],
-    deleted: [],
-  };
-  readonly #onError: (err: unknown, event: SecretEvent) => void;
-
-  constructor(onError?: (err: unknown, event: SecretEvent) => void) {
-    this.#onError =
-      onError ??
-      ((err, event) =>
-        process.emitWarning(
-          `secret ${event.type} listener failed: ${err instanceof Error ? err.message : String(err)}`,
-        ));
-  }
-
-  /** Subscribes to one type, or to every type with `'*'`. Returns the unsubscribe function. */
-  on(type: SecretEventType | '*', listener: SecretEventListener): () => void {
-    parseInput(subscriptionSchema, { type, listener }, 'secret event subscription');
-    const types: SecretEventType[] = type === '*' ? ['created', 'updated', 'accessed', 'deleted'] : [type];
-    for (const t of types) this.#byType[t] = [...this.#byType[t], listener];
-    return () => {
-      for (const t of types) this.#byType[t] = this.#byType[t].filter((l) => l !== listener);
-    };
-  }
-
-  /** True when someone listens to `type`; callers skip building the event otherwise. */
-  listening(type: SecretEventType): boolean {
-    return this.#byType[type].length > 0;
-  }
-
-  /** @internal */
-  emit(event: SecretEvent): void {
-    for (const listener of this.#byType[event.type]) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.#onError(err, event);
-      }
-    }
-  }
+export interface SecretEvents {
+  created: SecretEvent;
+  updated: SecretEvent;
+  deleted: SecretEvent;
+  accessed: SecretEvent;
 }
+
+/** The SecretsManager's event bus. */
+export type SecretEventBus = EventBus<SecretEvents, SecretTx>;

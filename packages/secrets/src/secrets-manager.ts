@@ -3,6 +3,7 @@ import {
   type Actor,
   type Clock,
   ConflictError,
+  EventBus,
   type ExecutionContext,
   NotFoundError,
   parseInput,
@@ -11,11 +12,12 @@ import {
   type StorePorts,
   systemClock,
   type Transactional,
+  transactWithCommitHooks,
 } from '@ax/core';
 import type { Keyring } from '@ax/crypto';
-import { secretAad } from './aad.js';
 import { z } from 'zod';
-import { type SecretEvent, type SecretEventType, SecretEvents } from './events.js';
+import { secretAad } from './aad.js';
+import type { SecretEvent, SecretEventBus, SecretEvents, SecretEventType, SecretTx } from './events.js';
 import { type RewrapOptions, type RewrapResult, rewrapSecrets } from './rewrap.js';
 import {
   casSchema,
@@ -33,16 +35,6 @@ export type SecretScope = Pick<ExecutionContext, 'tenantId' | 'actor' | 'request
 /** The ports the manager uses. */
 export type SecretsStore = Transactional<Pick<StorePorts, 'secrets'>>;
 
-/**
- * Records a change (created, updated, deleted) inside the transaction that makes it, on that transaction's
- * ports: what it writes (an audit event) commits or rolls back with the change, and a throw rolls the change
- * back. `tx` has every port the store's transactions give (for the app's store: all of {@link StorePorts}).
- */
-export type SecretChangeRecorder = (
-  event: SecretEvent,
-  tx: Pick<StorePorts, 'secrets'> & Partial<StorePorts>,
-) => Promise<void>;
-
 /** Options for {@link SecretsManager}. */
 export interface SecretsManagerOptions {
   store: SecretsStore;
@@ -50,18 +42,51 @@ export interface SecretsManagerOptions {
   clock?: Clock;
   /** Versions kept per secret, counting the current one (default 10, as Vault KV v2). */
   keepVersions?: number;
-  /** Where a throwing event listener's error goes (default: a process warning). */
+  /** Where a throwing `afterCommit` listener's error goes (default: a process warning). */
   onListenerError?: (err: unknown, event: SecretEvent) => void;
-  /** Called in the change's own transaction (see {@link SecretChangeRecorder}); reads are not changes. */
-  recordChange?: SecretChangeRecorder;
 }
 
-/** Options of a write. */
-export interface WriteOptions {
+/** The last argument of every method: run on the ports of the caller's transaction. */
+export interface SecretCallOptions {
+  /** The caller's transaction: the operation (and its in-transaction events) commits or rolls back with it. */
+  tx?: SecretTx;
+}
+
+/** Input of {@link SecretsManager.set}. */
+export interface SetSecretInput {
+  key: string;
+  value: string | Uint8Array;
   /** Check-and-set: succeed only if the current version is this (0: the secret must not exist). */
   cas?: number;
-  /** Run on the ports of the caller's transaction, so the write commits or rolls back with its work. */
-  tx?: Pick<StorePorts, 'secrets'>;
+}
+
+/** Input of {@link SecretsManager.rotate}: a new value, or a fresh random one of `randomBytes` bytes. */
+export interface RotateSecretInput {
+  key: string;
+  value?: string | Uint8Array;
+  /** Random bytes of a generated value (base64url), 16 to 1024, default 32. */
+  randomBytes?: number;
+  cas?: number;
+}
+
+/** Input of {@link SecretsManager.get} and {@link SecretsManager.getBytes}. */
+export interface GetSecretInput {
+  key: string;
+  /** A stored version; the current one when absent. */
+  version?: number;
+}
+
+/** Input of {@link SecretsManager.delete}. */
+export interface DeleteSecretInput {
+  key: string;
+  cas?: number;
+}
+
+/** A page of {@link SecretsManager.list}. */
+export interface ListSecretsInput {
+  prefix?: string;
+  afterKey?: string;
+  limit?: number;
 }
 
 /** Metadata of a secret: never its value. */
@@ -95,28 +120,36 @@ const optionsSchema = z.object({
   clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v).optional(),
   keepVersions: z.number().int().min(1).max(1000).default(10),
   onListenerError: z.function().optional(),
-  recordChange: z
-    .custom<SecretChangeRecorder>((v) => typeof v === 'function', 'expected a function')
-    .optional(),
 });
-const listSchema = z.object({
-  prefix: z.string().max(200).optional(),
-  afterKey: z.string().max(200).optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
-});
+const listSchema = z
+  .object({
+    prefix: z.string().max(200).optional(),
+    afterKey: z.string().max(200).optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
 // A `tx` must carry a secrets port: anything else would silently write outside the caller's transaction.
-const txSchema = z.custom<Pick<StorePorts, 'secrets'>>(
+const txSchema = z.custom<SecretTx>(
   (v) =>
     typeof v === 'object' &&
     v !== null &&
     typeof (v as { secrets?: { write?: unknown } }).secrets?.write === 'function',
   'expected the ports of a store transaction (with `secrets`)',
 );
-const writeOptionsSchema = z.object({ cas: casSchema, tx: txSchema.optional() });
-const rotateOptionsSchema = writeOptionsSchema.extend({
-  value: valueSchema.optional(),
-  randomBytes: z.number().int().min(16).max(1024).default(32),
-});
+const callOptionsSchema = z.object({ tx: txSchema.optional() }).strict();
+const setSchema = z.object({ key: secretKeySchema, value: valueSchema, cas: casSchema }).strict();
+const rotateSchema = z
+  .object({
+    key: secretKeySchema,
+    value: valueSchema.optional(),
+    randomBytes: z.number().int().min(16).max(1024).default(32),
+    cas: casSchema,
+  })
+  .strict();
+const keyInputSchema = z.object({ key: secretKeySchema }).strict();
+const getSchema = z.object({ key: secretKeySchema, version: versionSchema.optional() }).strict();
+const deleteSchema = z.object({ key: secretKeySchema, cas: casSchema }).strict();
+const getManySchema = z.object({ keys: z.array(secretKeySchema).max(1000) }).strict();
 
 const MAX_WRITE_ATTEMPTS = 8;
 
@@ -126,16 +159,16 @@ function actorString(actor: Actor): string {
 
 /**
  * Per-tenant secrets on a {@link SecretStore}: values encrypted by the keyring with AAD binding tenant, key
- * and version, KV-v2-like versions, check-and-set, metadata-only listing, and typed events.
+ * and version, KV-v2-like versions, check-and-set, metadata-only listing, and events on core's EventBus.
+ * Every method has the shape `(ctx, input, { tx }?)`.
  */
 export class SecretsManager {
-  /** created / updated / accessed / deleted events; never carry a value. */
-  readonly events: SecretEvents;
+  /** created / updated / deleted (in the change's transaction) and accessed events; never carry a value. */
+  readonly events: SecretEventBus;
   readonly #store: SecretsStore;
   readonly #keyring: Keyring;
   readonly #clock: Clock;
   readonly #keep: number;
-  readonly #recordChange: SecretChangeRecorder | undefined;
 
   constructor(options: SecretsManagerOptions) {
     const o = parseInput(optionsSchema, options, 'secrets manager options');
@@ -143,18 +176,32 @@ export class SecretsManager {
     this.#keyring = o.keyring;
     this.#clock = o.clock ?? systemClock;
     this.#keep = o.keepVersions;
-    this.#recordChange = o.recordChange as SecretChangeRecorder | undefined;
-    this.events = new SecretEvents(o.onListenerError as SecretsManagerOptions['onListenerError']);
+    const onListenerError = o.onListenerError as SecretsManagerOptions['onListenerError'];
+    this.events = new EventBus<SecretEvents, SecretTx>(
+      onListenerError ? { onError: (err, _name, event) => onListenerError(err, event) } : {},
+    );
   }
 
   #scopeOnly(scope: SecretScope): void {
     if (!looksLikeScope(scope)) parseInput(scopeSchema, scope, 'secret scope');
   }
 
-  #scope(scope: SecretScope, key: string): void {
+  // The hot path checks the key without zod; zod runs only to produce the ValidationError.
+  #input<T extends { key: string }>(scope: SecretScope, input: T, schema: z.ZodType, what: string): T {
     this.#scopeOnly(scope);
-    if (typeof key !== 'string' || !SECRET_KEY_PATTERN.test(key))
-      parseInput(secretKeySchema, key, 'secret key');
+    if (
+      typeof input !== 'object' ||
+      input === null ||
+      typeof input.key !== 'string' ||
+      !SECRET_KEY_PATTERN.test(input.key)
+    )
+      return parseInput(schema, input, what) as T;
+    return input;
+  }
+
+  #tx(options: SecretCallOptions | undefined): SecretTx | undefined {
+    if (options === undefined) return undefined;
+    return parseInput(callOptionsSchema, options, 'options').tx;
   }
 
   #event(type: SecretEventType, scope: SecretScope, key: string, version: number): SecretEvent {
@@ -170,29 +217,63 @@ export class SecretsManager {
     return event;
   }
 
-  #emit(type: SecretEventType, scope: SecretScope, key: string, version: number): void {
-    if (!this.events.listening(type)) return;
-    this.events.emit(this.#event(type, scope, key, version));
-  }
-
   /**
-   * Runs one conditional change on the secrets port and, when it applied, the change recorder, both in one
-   * transaction: the caller's `tx`, else a new one. Without a recorder the change runs as it is (the port's
-   * own operations are atomic).
+   * Runs one conditional change on the secrets port and, when it applied, emits its event, both in one
+   * transaction: the caller's `tx`, else a new one when there are in-transaction listeners. Without them the
+   * change runs as it is (the port's own operations are atomic) and after-commit listeners are told after.
    */
   async #commitChange(
-    callerTx: Pick<StorePorts, 'secrets'> | undefined,
+    callerTx: SecretTx | undefined,
     change: (secrets: SecretStore) => Promise<boolean>,
     event: () => SecretEvent,
   ): Promise<boolean> {
-    const record = this.#recordChange;
-    if (!record) return change(callerTx?.secrets ?? this.#store.secrets);
-    const run = async (tx: Pick<StorePorts, 'secrets'>): Promise<boolean> => {
+    const e = () => {
+      const built = event();
+      return { type: built.type, built };
+    };
+    const run = async (tx: SecretTx): Promise<boolean> => {
       const applied = await change(tx.secrets);
-      if (applied) await record(event(), tx);
+      if (applied) {
+        const { type, built } = e();
+        if (this.events.has(type)) await this.events.emit(type, built, tx);
+      }
       return applied;
     };
-    return callerTx ? run(callerTx) : this.#store.transaction(run);
+    if (callerTx) return run(callerTx);
+    const { type } = e();
+    if (this.events.hasInTransaction(type)) return transactWithCommitHooks(this.#store, run);
+    const applied = await change(this.#store.secrets);
+    if (applied && this.events.has(type)) this.events.notify(type, event());
+    return applied;
+  }
+
+  /**
+   * Reads rows and opens them: in a transaction with the `accessed` events when there are in-transaction
+   * listeners (the caller's `tx`, else a new one), so an audit append commits with the read or the read fails;
+   * else a plain read, after-commit listeners told after it.
+   */
+  async #read<T>(
+    scope: SecretScope,
+    callerTx: SecretTx | undefined,
+    read: (secrets: SecretStore) => Promise<{ result: T; accessed: { key: string; version: number }[] }>,
+  ): Promise<T> {
+    if (callerTx || this.events.hasInTransaction('accessed')) {
+      const run = async (tx: SecretTx): Promise<T> => {
+        const { result, accessed } = await read(tx.secrets);
+        if (this.events.has('accessed')) {
+          for (const a of accessed)
+            await this.events.emit('accessed', this.#event('accessed', scope, a.key, a.version), tx);
+        }
+        return result;
+      };
+      return callerTx ? run(callerTx) : transactWithCommitHooks(this.#store, run);
+    }
+    const { result, accessed } = await read(this.#store.secrets);
+    if (this.events.has('accessed')) {
+      for (const a of accessed)
+        this.events.notify('accessed', this.#event('accessed', scope, a.key, a.version));
+    }
+    return result;
   }
 
   // The AAD names the tenant and key that were asked for and the version of the row found: a ciphertext
@@ -214,7 +295,7 @@ export class SecretsManager {
     scope: SecretScope,
     key: string,
     value: string | Uint8Array,
-    opts: { cas?: number; tx?: Pick<StorePorts, 'secrets'> },
+    opts: { cas?: number; tx?: SecretTx },
     mustExist: boolean,
   ): Promise<{ version: number; created: boolean }> {
     const secrets: SecretStore = opts.tx?.secrets ?? this.#store.secrets;
@@ -247,10 +328,7 @@ export class SecretsManager {
         },
       };
       const ok = await this.#commitChange(opts.tx, (store) => store.write(write), changeEvent);
-      if (ok) {
-        this.#emit(current === 0 ? 'created' : 'updated', scope, key, version);
-        return { version, created: current === 0 };
-      }
+      if (ok) return { version, created: current === 0 };
       // Someone else wrote first. With cas, that is the caller's conflict; without, write on top of theirs.
       if (opts.cas !== undefined) {
         throw new ConflictError(`secret ${key} changed concurrently; expected version ${opts.cas}`, {
@@ -262,19 +340,17 @@ export class SecretsManager {
   }
 
   /**
-   * Stores `value` as the next version of `key` in the scope's tenant (creating the secret at version 1).
+   * Stores `value` as the next version of `key` in the context's tenant (creating the secret at version 1).
    * With `cas`, fails with {@link ConflictError} unless the current version is `cas`.
    */
   async set(
-    scope: SecretScope,
-    key: string,
-    value: string | Uint8Array,
-    options: WriteOptions = {},
+    ctx: SecretScope,
+    input: SetSecretInput,
+    options?: SecretCallOptions,
   ): Promise<{ version: number; created: boolean }> {
-    this.#scope(scope, key);
-    parseInput(valueSchema, value, 'secret value');
-    const o = parseInput(writeOptionsSchema, options, 'write options');
-    return this.#write(scope, key, value, { cas: o.cas, tx: o.tx }, false);
+    this.#scopeOnly(ctx);
+    const i = parseInput(setSchema, input, 'secret');
+    return this.#write(ctx, i.key, input.value, { cas: i.cas, tx: this.#tx(options) }, false);
   }
 
   /**
@@ -282,85 +358,97 @@ export class SecretsManager {
    * base64url) when none is given. Throws {@link NotFoundError} when the secret does not exist.
    */
   async rotate(
-    scope: SecretScope,
-    key: string,
-    options: WriteOptions & { value?: string | Uint8Array; randomBytes?: number } = {},
+    ctx: SecretScope,
+    input: RotateSecretInput,
+    options?: SecretCallOptions,
   ): Promise<{ version: number }> {
-    this.#scope(scope, key);
-    const o = parseInput(rotateOptionsSchema, options, 'rotate options');
-    const value = o.value ?? randomBytes(o.randomBytes).toString('base64url');
-    const { version } = await this.#write(scope, key, value, { cas: o.cas, tx: o.tx }, true);
+    this.#scopeOnly(ctx);
+    const i = parseInput(rotateSchema, input, 'rotate input');
+    const value = input.value ?? randomBytes(i.randomBytes).toString('base64url');
+    const { version } = await this.#write(ctx, i.key, value, { cas: i.cas, tx: this.#tx(options) }, true);
     return { version };
   }
 
   /** The value (UTF-8) of the current version, or of `version`. {@link NotFoundError} when absent. */
-  async get(scope: SecretScope, key: string, options?: { version?: number }): Promise<string> {
-    const bytes = await this.getBytes(scope, key, options);
+  async get(ctx: SecretScope, input: GetSecretInput, options?: SecretCallOptions): Promise<string> {
+    const bytes = await this.getBytes(ctx, input, options);
     const text = bytes.toString('utf8');
     bytes.fill(0);
     return text;
   }
 
   /** Like {@link get}, as bytes. The caller should zero the buffer when done. */
-  async getBytes(scope: SecretScope, key: string, options?: { version?: number }): Promise<Buffer> {
-    this.#scope(scope, key);
-    const version = options?.version;
-    if (version !== undefined && !Number.isSafeInteger(version))
+  async getBytes(ctx: SecretScope, input: GetSecretInput, options?: SecretCallOptions): Promise<Buffer> {
+    const { key } = this.#input(ctx, input, getSchema, 'secret');
+    const version = input.version;
+    if (version !== undefined && !(Number.isSafeInteger(version) && version >= 1))
       parseInput(versionSchema, version, 'version');
-    const row =
-      version === undefined
-        ? await this.#store.secrets.getCurrent(scope.tenantId, key)
-        : await this.#store.secrets.getVersion(
-            scope.tenantId,
-            key,
-            parseInput(versionSchema, version, 'version'),
-          );
-    if (!row)
-      throw new NotFoundError(`secret ${key}${version === undefined ? '' : ` version ${version}`} not found`);
-    const opened = this.#open(scope, key, row);
-    const bytes = opened instanceof Promise ? await opened : opened;
-    this.#emit('accessed', scope, key, row.version);
-    return bytes;
+    return this.#read(ctx, this.#tx(options), async (secrets) => {
+      const row =
+        version === undefined
+          ? await secrets.getCurrent(ctx.tenantId, key)
+          : await secrets.getVersion(ctx.tenantId, key, version);
+      if (!row)
+        throw new NotFoundError(
+          `secret ${key}${version === undefined ? '' : ` version ${version}`} not found`,
+        );
+      const opened = this.#open(ctx, key, row);
+      const bytes = opened instanceof Promise ? await opened : opened;
+      return { result: bytes, accessed: [{ key, version: row.version }] };
+    });
   }
 
   /** Current values of several keys; missing keys are absent from the map. One `accessed` event per value. */
-  async getMany(scope: SecretScope, keys: readonly string[]): Promise<Map<string, string>> {
-    parseInput(z.array(secretKeySchema).max(1000), keys, 'secret keys');
-    this.#scopeOnly(scope);
-    const rows = await this.#store.secrets.getManyCurrent(scope.tenantId, keys);
-    const out = new Map<string, string>();
-    for (const row of rows) {
-      const bytes = await this.#open(scope, row.key, row);
-      out.set(row.key, bytes.toString('utf8'));
-      bytes.fill(0);
-      this.#emit('accessed', scope, row.key, row.version);
-    }
-    return out;
+  async getMany(
+    ctx: SecretScope,
+    input: { keys: readonly string[] },
+    options?: SecretCallOptions,
+  ): Promise<Map<string, string>> {
+    const { keys } = parseInput(getManySchema, input, 'secret keys');
+    this.#scopeOnly(ctx);
+    return this.#read(ctx, this.#tx(options), async (secrets) => {
+      const rows = await secrets.getManyCurrent(ctx.tenantId, keys);
+      const out = new Map<string, string>();
+      for (const row of rows) {
+        const bytes = await this.#open(ctx, row.key, row);
+        out.set(row.key, bytes.toString('utf8'));
+        bytes.fill(0);
+      }
+      return { result: out, accessed: rows.map((r) => ({ key: r.key, version: r.version })) };
+    });
   }
 
-  /** True when the secret exists in the scope's tenant. Reads metadata only; emits no event. */
-  async has(scope: SecretScope, key: string): Promise<boolean> {
-    this.#scope(scope, key);
-    return (await this.#store.secrets.head(scope.tenantId, key)) !== null;
+  /** True when the secret exists in the context's tenant. Reads metadata only; emits no event. */
+  async has(ctx: SecretScope, input: { key: string }, options?: SecretCallOptions): Promise<boolean> {
+    const { key } = this.#input(ctx, input, keyInputSchema, 'secret');
+    const secrets = this.#tx(options)?.secrets ?? this.#store.secrets;
+    return (await secrets.head(ctx.tenantId, key)) !== null;
   }
 
   /** Metadata of the tenant's secrets, ordered by key; never values. */
   async list(
-    scope: SecretScope,
-    page: { prefix?: string; afterKey?: string; limit?: number } = {},
+    ctx: SecretScope,
+    input: ListSecretsInput = {},
+    options?: SecretCallOptions,
   ): Promise<SecretMetadata[]> {
-    this.#scopeOnly(scope);
-    const p = parseInput(listSchema, page, 'list page');
-    const heads = await this.#store.secrets.list(scope.tenantId, p);
+    this.#scopeOnly(ctx);
+    const p = parseInput(listSchema, input, 'list page');
+    const secrets = this.#tx(options)?.secrets ?? this.#store.secrets;
+    const heads = await secrets.list(ctx.tenantId, p);
     return heads.map(({ tenantId: _t, ...meta }) => meta);
   }
 
   /** Stored versions of a secret, without values. {@link NotFoundError} when it does not exist. */
-  async versions(scope: SecretScope, key: string): Promise<SecretVersionInfo[]> {
-    this.#scope(scope, key);
+  async versions(
+    ctx: SecretScope,
+    input: { key: string },
+    options?: SecretCallOptions,
+  ): Promise<SecretVersionInfo[]> {
+    const { key } = this.#input(ctx, input, keyInputSchema, 'secret');
+    const secrets = this.#tx(options)?.secrets ?? this.#store.secrets;
     const [head, versions] = await Promise.all([
-      this.#store.secrets.head(scope.tenantId, key),
-      this.#store.secrets.versions(scope.tenantId, key),
+      secrets.head(ctx.tenantId, key),
+      secrets.versions(ctx.tenantId, key),
     ]);
     if (!head) throw new NotFoundError(`secret ${key} not found`);
     return versions.map((v) => ({
@@ -376,26 +464,26 @@ export class SecretsManager {
    * Deletes the secret and every version. Returns false when there was none. With `cas`, throws
    * {@link ConflictError} unless the current version is `cas`.
    */
-  async delete(scope: SecretScope, key: string, options: WriteOptions = {}): Promise<boolean> {
-    this.#scope(scope, key);
-    const o = parseInput(writeOptionsSchema, options, 'delete options');
-    const secrets = o.tx?.secrets ?? this.#store.secrets;
-    const head = await secrets.head(scope.tenantId, key);
+  async delete(ctx: SecretScope, input: DeleteSecretInput, options?: SecretCallOptions): Promise<boolean> {
+    this.#scopeOnly(ctx);
+    const { key, cas } = parseInput(deleteSchema, input, 'delete input');
+    const tx = this.#tx(options);
+    const secrets = tx?.secrets ?? this.#store.secrets;
+    const head = await secrets.head(ctx.tenantId, key);
     if (!head) {
-      if (o.cas !== undefined && o.cas !== 0) throw new ConflictError(`secret ${key} does not exist`);
+      if (cas !== undefined && cas !== 0) throw new ConflictError(`secret ${key} does not exist`);
       return false;
     }
-    let expected = o.cas ?? head.currentVersion;
-    const deleteExpected = (store: SecretStore) => store.delete(scope.tenantId, key, expected);
-    const deletedEvent = () => this.#event('deleted', scope, key, expected);
-    while (!(await this.#commitChange(o.tx, deleteExpected, deletedEvent))) {
-      if (o.cas !== undefined) throw new ConflictError(`secret ${key} is not at version ${o.cas}`);
+    let expected = cas ?? head.currentVersion;
+    const deleteExpected = (store: SecretStore) => store.delete(ctx.tenantId, key, expected);
+    const deletedEvent = () => this.#event('deleted', ctx, key, expected);
+    while (!(await this.#commitChange(tx, deleteExpected, deletedEvent))) {
+      if (cas !== undefined) throw new ConflictError(`secret ${key} is not at version ${cas}`);
       // A write landed between our read and the delete: delete what is there now (and report that version).
-      const now = await secrets.head(scope.tenantId, key);
+      const now = await secrets.head(ctx.tenantId, key);
       if (!now) return false;
       expected = now.currentVersion;
     }
-    this.#emit('deleted', scope, key, expected);
     return true;
   }
 

@@ -5,7 +5,7 @@ import type { Tenant } from '@ax/core';
 import { Keyring } from '@ax/crypto';
 import { openSqliteStore, type SqliteStore } from '@ax/store-sqlite';
 import { makeTenant } from '@ax/store-testkit';
-import { SecretsManager, type SecretScope } from '../src/index.js';
+import { type SecretEvent, SecretsManager, type SecretScope } from '../src/index.js';
 
 /** A fixed, strong test master key. */
 export const TEST_MASTER_KEY = `base64:${Buffer.from(Uint8Array.from({ length: 32 }, (_, i) => (i * 53 + 7) & 0xff)).toString('base64')}`;
@@ -59,4 +59,14 @@ export async function withSecrets(fn: (f: Fixture) => Promise<void>, keepVersion
   } finally {
     await f.cleanup();
   }
+}
+
+/** Subscribes `fn` after commit to every secret event; returns the unsubscribe function. */
+export function onEverySecretEvent(secrets: SecretsManager, fn: (e: SecretEvent) => void): () => void {
+  const offs = (['created', 'updated', 'accessed', 'deleted'] as const).map((t) =>
+    secrets.events.afterCommit(t, fn),
+  );
+  return () => {
+    for (const off of offs) off();
+  };
 }

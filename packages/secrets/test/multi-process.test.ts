@@ -25,13 +25,15 @@ describe('several processes writing one secret', () => {
             }),
           ),
           (async () => {
-            for (let i = 0; i < times; i++) await secrets.set(scopeA, 'shared', `parent-${i}`);
+            for (let i = 0; i < times; i++)
+              await secrets.set(scopeA, { key: 'shared', value: `parent-${i}` });
           })(),
         ]);
-        const versions = await secrets.versions(scopeA, 'shared');
+        const versions = await secrets.versions(scopeA, { key: 'shared' });
         expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 4 * times }, (_, i) => i + 1));
         const values = new Set<string>();
-        for (const v of versions) values.add(await secrets.get(scopeA, 'shared', { version: v.version }));
+        for (const v of versions)
+          values.add(await secrets.get(scopeA, { key: 'shared', version: v.version }));
         expect(values.size).toBe(4 * times);
         for (const name of ['a', 'b', 'c', 'parent']) expect(values.has(`${name}-${times - 1}`)).toBe(true);
       }),

@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { isAxError } from '@ax/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SecretEvent } from '../src/index.js';
-import { withSecrets } from './helpers.js';
+import { onEverySecretEvent, withSecrets } from './helpers.js';
 
 const captured: string[] = [];
 const onWarning = (w: Error) => captured.push(`${w.name}: ${w.message}`);
@@ -51,22 +51,24 @@ describe('a marker value never leaks', () => {
     withSecrets(async ({ secrets, keyring, store, scopeA, scopeB, file }) => {
       const marker = `MARKER-${randomBytes(12).toString('hex')}`;
       const events: SecretEvent[] = [];
-      secrets.events.on('*', (e) => events.push(e));
+      onEverySecretEvent(secrets, (e) => events.push(e));
 
-      await secrets.set(scopeA, 'marked', marker);
-      await secrets.set(scopeA, 'marked', `${marker}-v2`);
-      await secrets.set(scopeA, 'bytes', Buffer.from(marker));
-      expect(await secrets.get(scopeA, 'marked', { version: 1 })).toBe(marker);
-      await secrets.getMany(scopeA, ['marked', 'bytes']);
-      await secrets.rotate(scopeA, 'bytes', { value: `${marker}-rotated` });
+      await secrets.set(scopeA, { key: 'marked', value: marker });
+      await secrets.set(scopeA, { key: 'marked', value: `${marker}-v2` });
+      await secrets.set(scopeA, { key: 'bytes', value: Buffer.from(marker) });
+      expect(await secrets.get(scopeA, { key: 'marked', version: 1 })).toBe(marker);
+      await secrets.getMany(scopeA, { keys: ['marked', 'bytes'] });
+      await secrets.rotate(scopeA, { key: 'bytes', value: `${marker}-rotated` });
 
       // Every failure path that has the value at hand.
-      await failing(secrets.set(scopeA, 'marked', marker, { cas: 1 }));
-      await failing(secrets.set(scopeA, 'marked', `${marker}${'x'.repeat(70_000)}`));
-      await failing(secrets.set(scopeA, `bad key ${marker}`.slice(0, 20), marker));
-      await failing(secrets.set({ tenantId: '', actor: { type: 'user', id: 'u' } }, 'k', marker));
-      await failing(secrets.get(scopeB, 'marked'));
-      await failing(secrets.rotate(scopeB, 'missing', { value: marker }));
+      await failing(secrets.set(scopeA, { key: 'marked', value: marker, cas: 1 }));
+      await failing(secrets.set(scopeA, { key: 'marked', value: `${marker}${'x'.repeat(70_000)}` }));
+      await failing(secrets.set(scopeA, { key: `bad key ${marker}`.slice(0, 20), value: marker }));
+      await failing(
+        secrets.set({ tenantId: '', actor: { type: 'user', id: 'u' } }, { key: 'k', value: marker }),
+      );
+      await failing(secrets.get(scopeB, { key: 'marked' }));
+      await failing(secrets.rotate(scopeB, { key: 'missing', value: marker }));
       const aad = Buffer.from('aad');
       const ct = keyring.encrypt(marker, aad);
       try {
@@ -82,7 +84,7 @@ describe('a marker value never leaks', () => {
            WHERE key = 'marked'`,
         )
         .run();
-      await failing(secrets.get(scopeA, 'marked'));
+      await failing(secrets.get(scopeA, { key: 'marked' }));
       await keyring.rotate();
       const result = await secrets.rewrapAll();
       record(result);
@@ -90,7 +92,7 @@ describe('a marker value never leaks', () => {
 
       record(events);
       record(await secrets.list(scopeA));
-      record(await secrets.versions(scopeA, 'bytes'));
+      record(await secrets.versions(scopeA, { key: 'bytes' }));
       record(secrets);
       record(keyring);
       record(await keyring.status());

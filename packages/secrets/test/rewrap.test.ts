@@ -44,7 +44,8 @@ function rewrapAndKill(
 describe('rewrapAll', () => {
   it('re-encrypts every version under the new primary, in batches with progress', () =>
     withSecrets(async ({ secrets, keyring, scopeA, scopeB }) => {
-      for (let i = 0; i < 25; i++) await secrets.set(i % 2 ? scopeA : scopeB, `k${i % 7}`, `value-${i}`);
+      for (let i = 0; i < 25; i++)
+        await secrets.set(i % 2 ? scopeA : scopeB, { key: `k${i % 7}`, value: `value-${i}` });
       const before = await secrets.keyUsage();
       expect(before).toEqual({ primaryVersion: 1, byKeyVersion: [{ keyVersion: 1, count: 25 }] });
       await keyring.rotate();
@@ -65,20 +66,20 @@ describe('rewrapAll', () => {
       });
       await keyring.setMinDecryptionVersion(2);
       for (let i = 18; i < 25; i++)
-        expect(await secrets.get(i % 2 ? scopeA : scopeB, `k${i % 7}`)).toBe(`value-${i}`);
+        expect(await secrets.get(i % 2 ? scopeA : scopeB, { key: `k${i % 7}` })).toBe(`value-${i}`);
       expect((await secrets.rewrapAll()).total).toBe(0); // idempotent
     }));
 
   it('rotation matrix: v1 data, rotate, v2 data, raise the floor before and after rewrap', () =>
     withSecrets(async ({ secrets, keyring, scopeA }) => {
-      await secrets.set(scopeA, 'old', 'written-under-v1');
+      await secrets.set(scopeA, { key: 'old', value: 'written-under-v1' });
       await keyring.rotate();
-      await secrets.set(scopeA, 'new', 'written-under-v2');
-      expect((await secrets.versions(scopeA, 'old'))[0]?.keyVersion).toBe(1);
-      expect((await secrets.versions(scopeA, 'new'))[0]?.keyVersion).toBe(2);
+      await secrets.set(scopeA, { key: 'new', value: 'written-under-v2' });
+      expect((await secrets.versions(scopeA, { key: 'old' }))[0]?.keyVersion).toBe(1);
+      expect((await secrets.versions(scopeA, { key: 'new' }))[0]?.keyVersion).toBe(2);
       // Raising the floor before rewrapping strands v1 data: refused with CryptoError, recoverable.
       await keyring.setMinDecryptionVersion(2);
-      await expect(secrets.get(scopeA, 'old')).rejects.toMatchObject({
+      await expect(secrets.get(scopeA, { key: 'old' })).rejects.toMatchObject({
         code: 'CRYPTO',
         details: { reason: 'below-min' },
       });
@@ -88,16 +89,16 @@ describe('rewrapAll', () => {
       expect(JSON.stringify(stuck)).not.toContain('written-under');
       // Lower it again (archived, not destroyed), rewrap, raise it: everything reads.
       await keyring.setMinDecryptionVersion(1);
-      expect(await secrets.get(scopeA, 'old')).toBe('written-under-v1');
+      expect(await secrets.get(scopeA, { key: 'old' })).toBe('written-under-v1');
       expect((await secrets.rewrapAll()).rewrapped).toBe(1);
       await keyring.setMinDecryptionVersion(2);
-      expect(await secrets.get(scopeA, 'old')).toBe('written-under-v1');
-      expect(await secrets.get(scopeA, 'new')).toBe('written-under-v2');
+      expect(await secrets.get(scopeA, { key: 'old' })).toBe('written-under-v1');
+      expect(await secrets.get(scopeA, { key: 'new' })).toBe('written-under-v2');
     }));
 
   it('stops after the current batch when aborted, and a rerun finishes', () =>
     withSecrets(async ({ secrets, keyring, scopeA }) => {
-      for (let i = 0; i < 30; i++) await secrets.set(scopeA, `k${i}`, `v${i}`);
+      for (let i = 0; i < 30; i++) await secrets.set(scopeA, { key: `k${i}`, value: `v${i}` });
       await keyring.rotate();
       const ac = new AbortController();
       const first = await secrets.rewrapAll({
@@ -112,14 +113,14 @@ describe('rewrapAll', () => {
 
   it('does not clobber a value written while it runs', () =>
     withSecrets(async ({ secrets, keyring, scopeA, store }) => {
-      await secrets.set(scopeA, 'k', 'v1');
+      await secrets.set(scopeA, { key: 'k', value: 'v1' });
       await keyring.rotate();
       const rows = await store.secrets.listForRewrap(2, null, 10);
       const swapped = await store.secrets.swapCiphertexts([
         { ...rows[0]!, from: 'ax:v1:k1:stale', to: 'ax:v1:k2:x', keyVersion: 2 },
       ]);
       expect(swapped).toBe(0);
-      expect(await secrets.get(scopeA, 'k')).toBe('v1');
+      expect(await secrets.get(scopeA, { key: 'k' })).toBe('v1');
     }));
 
   it(
@@ -128,7 +129,10 @@ describe('rewrapAll', () => {
       withSecrets(async ({ secrets, keyring, scopeA, scopeB, file, store }) => {
         const n = 600;
         for (let i = 0; i < n; i++) {
-          await secrets.set(i % 3 ? scopeA : scopeB, `key-${String(i).padStart(4, '0')}`, `value-${i}`);
+          await secrets.set(i % 3 ? scopeA : scopeB, {
+            key: `key-${String(i).padStart(4, '0')}`,
+            value: `value-${i}`,
+          });
         }
         await keyring.rotate();
         let killedMidRun = 0;
@@ -138,9 +142,9 @@ describe('rewrapAll', () => {
           if (signal === 'SIGKILL' && usage.length === 2) killedMidRun++;
           // After each kill: every secret decrypts, whatever mix of versions is stored.
           for (let i = 0; i < n; i += 7) {
-            expect(await secrets.get(i % 3 ? scopeA : scopeB, `key-${String(i).padStart(4, '0')}`)).toBe(
-              `value-${i}`,
-            );
+            expect(
+              await secrets.get(i % 3 ? scopeA : scopeB, { key: `key-${String(i).padStart(4, '0')}` }),
+            ).toBe(`value-${i}`);
           }
         }
         expect(killedMidRun).toBeGreaterThan(0);
@@ -149,9 +153,9 @@ describe('rewrapAll', () => {
         expect(await store.secrets.countByKeyVersion()).toEqual([{ keyVersion: 2, count: n }]);
         await keyring.setMinDecryptionVersion(2);
         for (let i = 0; i < n; i++) {
-          expect(await secrets.get(i % 3 ? scopeA : scopeB, `key-${String(i).padStart(4, '0')}`)).toBe(
-            `value-${i}`,
-          );
+          expect(
+            await secrets.get(i % 3 ? scopeA : scopeB, { key: `key-${String(i).padStart(4, '0')}` }),
+          ).toBe(`value-${i}`);
         }
         await expect(keyring.setMinDecryptionVersion(3)).rejects.toBeInstanceOf(CryptoError);
       }),

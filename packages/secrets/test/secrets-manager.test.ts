@@ -1,67 +1,76 @@
 import { ConflictError, CryptoError, NotFoundError, ValidationError } from '@ax/core';
 import { describe, expect, it } from 'vitest';
 import type { SecretEvent } from '../src/index.js';
-import { withSecrets } from './helpers.js';
+import { onEverySecretEvent, withSecrets } from './helpers.js';
 
 describe('SecretsManager', () => {
   it('sets and gets a value, bumping versions, and reads any kept version', () =>
     withSecrets(async ({ secrets, scopeA }) => {
-      expect(await secrets.set(scopeA, 'stripe/api-key', 'sk_live_1')).toEqual({ version: 1, created: true });
-      expect(await secrets.set(scopeA, 'stripe/api-key', 'sk_live_2')).toEqual({
+      expect(await secrets.set(scopeA, { key: 'stripe/api-key', value: 'sk_live_1' })).toEqual({
+        version: 1,
+        created: true,
+      });
+      expect(await secrets.set(scopeA, { key: 'stripe/api-key', value: 'sk_live_2' })).toEqual({
         version: 2,
         created: false,
       });
-      expect(await secrets.get(scopeA, 'stripe/api-key')).toBe('sk_live_2');
-      expect(await secrets.get(scopeA, 'stripe/api-key', { version: 1 })).toBe('sk_live_1');
+      expect(await secrets.get(scopeA, { key: 'stripe/api-key' })).toBe('sk_live_2');
+      expect(await secrets.get(scopeA, { key: 'stripe/api-key', version: 1 })).toBe('sk_live_1');
       const bytes = new Uint8Array([0, 255, 1]);
-      await secrets.set(scopeA, 'bin', bytes);
-      expect([...(await secrets.getBytes(scopeA, 'bin'))]).toEqual([0, 255, 1]);
-      expect(await secrets.has(scopeA, 'stripe/api-key')).toBe(true);
-      expect(await secrets.has(scopeA, 'nope')).toBe(false);
-      await expect(secrets.get(scopeA, 'nope')).rejects.toBeInstanceOf(NotFoundError);
-      await expect(secrets.get(scopeA, 'stripe/api-key', { version: 3 })).rejects.toBeInstanceOf(
+      await secrets.set(scopeA, { key: 'bin', value: bytes });
+      expect([...(await secrets.getBytes(scopeA, { key: 'bin' }))]).toEqual([0, 255, 1]);
+      expect(await secrets.has(scopeA, { key: 'stripe/api-key' })).toBe(true);
+      expect(await secrets.has(scopeA, { key: 'nope' })).toBe(false);
+      await expect(secrets.get(scopeA, { key: 'nope' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(secrets.get(scopeA, { key: 'stripe/api-key', version: 3 })).rejects.toBeInstanceOf(
         NotFoundError,
       );
     }));
 
   it('keeps 10 versions by default, like KV v2', () =>
     withSecrets(async ({ secrets, scopeA }) => {
-      for (let i = 1; i <= 13; i++) await secrets.set(scopeA, 'k', `v${i}`);
-      const versions = await secrets.versions(scopeA, 'k');
+      for (let i = 1; i <= 13; i++) await secrets.set(scopeA, { key: 'k', value: `v${i}` });
+      const versions = await secrets.versions(scopeA, { key: 'k' });
       expect(versions.map((v) => v.version)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
       expect(versions.filter((v) => v.current).map((v) => v.version)).toEqual([13]);
       expect(versions[0]).toMatchObject({ keyVersion: 1, createdBy: 'user:usr_alice' });
       expect(versions[0]).not.toHaveProperty('ciphertext');
-      expect(await secrets.get(scopeA, 'k', { version: 4 })).toBe('v4');
-      await expect(secrets.get(scopeA, 'k', { version: 3 })).rejects.toBeInstanceOf(NotFoundError);
+      expect(await secrets.get(scopeA, { key: 'k', version: 4 })).toBe('v4');
+      await expect(secrets.get(scopeA, { key: 'k', version: 3 })).rejects.toBeInstanceOf(NotFoundError);
     }));
 
   it('honours a configured number of versions', () =>
     withSecrets(async ({ secrets, scopeA }) => {
-      for (let i = 1; i <= 5; i++) await secrets.set(scopeA, 'k', `v${i}`);
-      expect((await secrets.versions(scopeA, 'k')).map((v) => v.version)).toEqual([4, 5]);
+      for (let i = 1; i <= 5; i++) await secrets.set(scopeA, { key: 'k', value: `v${i}` });
+      expect((await secrets.versions(scopeA, { key: 'k' })).map((v) => v.version)).toEqual([4, 5]);
     }, 2));
 
   it('check-and-set: writes only at the expected version', () =>
     withSecrets(async ({ secrets, scopeA }) => {
-      await expect(secrets.set(scopeA, 'k', 'x', { cas: 1 })).rejects.toBeInstanceOf(ConflictError);
-      expect((await secrets.set(scopeA, 'k', 'one', { cas: 0 })).version).toBe(1);
-      await expect(secrets.set(scopeA, 'k', 'again', { cas: 0 })).rejects.toBeInstanceOf(ConflictError);
-      expect((await secrets.set(scopeA, 'k', 'two', { cas: 1 })).version).toBe(2);
-      await expect(secrets.set(scopeA, 'k', 'stale', { cas: 1 })).rejects.toBeInstanceOf(ConflictError);
-      expect(await secrets.get(scopeA, 'k')).toBe('two');
-      await expect(secrets.delete(scopeA, 'k', { cas: 1 })).rejects.toBeInstanceOf(ConflictError);
-      expect(await secrets.delete(scopeA, 'k', { cas: 2 })).toBe(true);
+      await expect(secrets.set(scopeA, { key: 'k', value: 'x', cas: 1 })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect((await secrets.set(scopeA, { key: 'k', value: 'one', cas: 0 })).version).toBe(1);
+      await expect(secrets.set(scopeA, { key: 'k', value: 'again', cas: 0 })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect((await secrets.set(scopeA, { key: 'k', value: 'two', cas: 1 })).version).toBe(2);
+      await expect(secrets.set(scopeA, { key: 'k', value: 'stale', cas: 1 })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(await secrets.get(scopeA, { key: 'k' })).toBe('two');
+      await expect(secrets.delete(scopeA, { key: 'k', cas: 1 })).rejects.toBeInstanceOf(ConflictError);
+      expect(await secrets.delete(scopeA, { key: 'k', cas: 2 })).toBe(true);
     }));
 
   it('concurrent writers without cas all land as distinct versions; with cas exactly one wins', () =>
     withSecrets(async ({ secrets, scopeA }) => {
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => secrets.set(scopeA, 'k', `w${i}`)),
+        Array.from({ length: 8 }, (_, i) => secrets.set(scopeA, { key: 'k', value: `w${i}` })),
       );
       expect(results.map((r) => r.version).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       const cas = await Promise.allSettled(
-        Array.from({ length: 6 }, (_, i) => secrets.set(scopeA, 'k', `c${i}`, { cas: 8 })),
+        Array.from({ length: 6 }, (_, i) => secrets.set(scopeA, { key: 'k', value: `c${i}`, cas: 8 })),
       );
       expect(cas.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of cas) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
@@ -69,8 +78,9 @@ describe('SecretsManager', () => {
 
   it('lists metadata only, by prefix and page', () =>
     withSecrets(async ({ secrets, scopeA, scopeB }) => {
-      for (const k of ['db/password', 'db/user', 'stripe/key']) await secrets.set(scopeA, k, `value-of-${k}`);
-      await secrets.set(scopeB, 'db/other', 'b');
+      for (const k of ['db/password', 'db/user', 'stripe/key'])
+        await secrets.set(scopeA, { key: k, value: `value-of-${k}` });
+      await secrets.set(scopeB, { key: 'db/other', value: 'b' });
       const all = await secrets.list(scopeA);
       expect(all.map((m) => m.key)).toEqual(['db/password', 'db/user', 'stripe/key']);
       expect(JSON.stringify(all)).not.toContain('value-of');
@@ -93,71 +103,79 @@ describe('SecretsManager', () => {
 
   it('getMany returns present keys only', () =>
     withSecrets(async ({ secrets, scopeA, scopeB }) => {
-      await secrets.set(scopeA, 'a', '1');
-      await secrets.set(scopeA, 'b', '2');
-      await secrets.set(scopeB, 'c', '3');
-      expect(Object.fromEntries(await secrets.getMany(scopeA, ['a', 'b', 'c', 'missing']))).toEqual({
-        a: '1',
-        b: '2',
-      });
+      await secrets.set(scopeA, { key: 'a', value: '1' });
+      await secrets.set(scopeA, { key: 'b', value: '2' });
+      await secrets.set(scopeB, { key: 'c', value: '3' });
+      expect(Object.fromEntries(await secrets.getMany(scopeA, { keys: ['a', 'b', 'c', 'missing'] }))).toEqual(
+        {
+          a: '1',
+          b: '2',
+        },
+      );
     }));
 
   it('rotate writes a new random value to an existing secret only', () =>
     withSecrets(async ({ secrets, scopeA }) => {
-      await expect(secrets.rotate(scopeA, 'webhook')).rejects.toBeInstanceOf(NotFoundError);
-      await secrets.set(scopeA, 'webhook', 'initial');
-      expect(await secrets.rotate(scopeA, 'webhook')).toEqual({ version: 2 });
-      const fresh = await secrets.get(scopeA, 'webhook');
+      await expect(secrets.rotate(scopeA, { key: 'webhook' })).rejects.toBeInstanceOf(NotFoundError);
+      await secrets.set(scopeA, { key: 'webhook', value: 'initial' });
+      expect(await secrets.rotate(scopeA, { key: 'webhook' })).toEqual({ version: 2 });
+      const fresh = await secrets.get(scopeA, { key: 'webhook' });
       expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      await secrets.rotate(scopeA, 'webhook', { value: 'explicit', cas: 2 });
-      expect(await secrets.get(scopeA, 'webhook')).toBe('explicit');
+      await secrets.rotate(scopeA, { key: 'webhook', value: 'explicit', cas: 2 });
+      expect(await secrets.get(scopeA, { key: 'webhook' })).toBe('explicit');
     }));
 
   it("keeps tenants apart: B neither sees nor reads A's secret of the same name", () =>
     withSecrets(async ({ secrets, scopeA, scopeB }) => {
-      await secrets.set(scopeA, 'shared', 'for-a');
-      await expect(secrets.get(scopeB, 'shared')).rejects.toBeInstanceOf(NotFoundError);
-      expect(await secrets.has(scopeB, 'shared')).toBe(false);
-      expect(await secrets.delete(scopeB, 'shared')).toBe(false);
-      await secrets.set(scopeB, 'shared', 'for-b');
-      expect(await secrets.get(scopeA, 'shared')).toBe('for-a');
-      expect(await secrets.get(scopeB, 'shared')).toBe('for-b');
+      await secrets.set(scopeA, { key: 'shared', value: 'for-a' });
+      await expect(secrets.get(scopeB, { key: 'shared' })).rejects.toBeInstanceOf(NotFoundError);
+      expect(await secrets.has(scopeB, { key: 'shared' })).toBe(false);
+      expect(await secrets.delete(scopeB, { key: 'shared' })).toBe(false);
+      await secrets.set(scopeB, { key: 'shared', value: 'for-b' });
+      expect(await secrets.get(scopeA, { key: 'shared' })).toBe('for-a');
+      expect(await secrets.get(scopeB, { key: 'shared' })).toBe('for-b');
     }));
 
   it('validates every input with paths', () =>
     withSecrets(async ({ secrets, scopeA }) => {
-      await expect(secrets.set(scopeA, '../etc', 'x')).rejects.toBeInstanceOf(ValidationError);
-      await expect(secrets.set(scopeA, 'k', 'x'.repeat(70_000))).rejects.toBeInstanceOf(ValidationError);
-      await expect(
-        secrets.get({ tenantId: '', actor: { type: 'user', id: 'u' } }, 'k'),
-      ).rejects.toBeInstanceOf(ValidationError);
-      await expect(secrets.get(scopeA, undefined as unknown as string)).rejects.toBeInstanceOf(
+      await expect(secrets.set(scopeA, { key: '../etc', value: 'x' })).rejects.toBeInstanceOf(
         ValidationError,
       );
-      await expect(secrets.set(scopeA, 'k', 'x', { cas: -1 })).rejects.toBeInstanceOf(ValidationError);
-      await expect(secrets.get(scopeA, 'k', { version: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(secrets.set(scopeA, { key: 'k', value: 'x'.repeat(70_000) })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(
+        secrets.get({ tenantId: '', actor: { type: 'user', id: 'u' } }, { key: 'k' }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(secrets.get(scopeA, { key: undefined as unknown as string })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(secrets.set(scopeA, { key: 'k', value: 'x', cas: -1 })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(secrets.get(scopeA, { key: 'k', version: 0 })).rejects.toBeInstanceOf(ValidationError);
       // A `tx` without the secrets port must not silently fall back to writing outside the transaction.
       for (const tx of [{}, { secrets: null }, { secrets: {} }, 'tx']) {
         const bad = { tx } as unknown as { tx: never };
-        await expect(secrets.set(scopeA, 'k', 'x', bad)).rejects.toBeInstanceOf(ValidationError);
-        await expect(secrets.rotate(scopeA, 'k', bad)).rejects.toBeInstanceOf(ValidationError);
-        await expect(secrets.delete(scopeA, 'k', bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(secrets.set(scopeA, { key: 'k', value: 'x' }, bad)).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+        await expect(secrets.rotate(scopeA, { key: 'k' }, bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(secrets.delete(scopeA, { key: 'k' }, bad)).rejects.toBeInstanceOf(ValidationError);
       }
-      expect(await secrets.has(scopeA, 'k')).toBe(false);
-      expect(() => secrets.events.on('update' as 'updated', () => undefined)).toThrow(ValidationError);
-      expect(() => secrets.events.on('*', 'listener' as unknown as () => void)).toThrow(ValidationError);
+      expect(await secrets.has(scopeA, { key: 'k' })).toBe(false);
     }));
 
   it('emits typed events with tenant, key, version and actor, and never a value', () =>
     withSecrets(async ({ secrets, scopeA, a }) => {
       const seen: SecretEvent[] = [];
-      const off = secrets.events.on('*', (e) => seen.push(e));
-      await secrets.set({ ...scopeA, requestId: 'req_1' }, 'k', 'marker-value-1');
-      await secrets.set(scopeA, 'k', 'marker-value-2');
-      await secrets.get(scopeA, 'k');
-      await secrets.delete(scopeA, 'k');
+      const off = onEverySecretEvent(secrets, (e) => seen.push(e));
+      await secrets.set({ ...scopeA, requestId: 'req_1' }, { key: 'k', value: 'marker-value-1' });
+      await secrets.set(scopeA, { key: 'k', value: 'marker-value-2' });
+      await secrets.get(scopeA, { key: 'k' });
+      await secrets.delete(scopeA, { key: 'k' });
       off();
-      await secrets.set(scopeA, 'k', 'after-unsubscribe');
+      await secrets.set(scopeA, { key: 'k', value: 'after-unsubscribe' });
       expect(seen.map((e) => [e.type, e.version])).toEqual([
         ['created', 1],
         ['updated', 2],
@@ -181,11 +199,11 @@ describe('SecretsManager', () => {
       const { SecretsManager } = await import('../src/index.js');
       const errors: unknown[] = [];
       const m = new SecretsManager({ store, keyring, onListenerError: (err) => errors.push(err) });
-      m.events.on('created', () => {
+      m.events.afterCommit('created', () => {
         throw new Error('listener broke');
       });
-      expect((await m.set(scopeA, 'k', 'v')).version).toBe(1);
-      expect(await m.get(scopeA, 'k')).toBe('v');
+      expect((await m.set(scopeA, { key: 'k', value: 'v' })).version).toBe(1);
+      expect(await m.get(scopeA, { key: 'k' })).toBe('v');
       expect(errors).toHaveLength(1);
     }));
 
@@ -193,15 +211,13 @@ describe('SecretsManager', () => {
     withSecrets(async ({ store, secrets, scopeA }) => {
       await expect(
         store.transaction(async (tx) => {
-          await secrets.set(scopeA, 'k', 'v', { tx });
+          await secrets.set(scopeA, { key: 'k', value: 'v' }, { tx });
           throw new Error('rollback');
         }),
       ).rejects.toThrow('rollback');
-      expect(await secrets.has(scopeA, 'k')).toBe(false);
-      expect(() => secrets.events.on('update' as 'updated', () => undefined)).toThrow(ValidationError);
-      expect(() => secrets.events.on('*', 'listener' as unknown as () => void)).toThrow(ValidationError);
-      await store.transaction((tx) => secrets.set(scopeA, 'k', 'v', { tx }));
-      expect(await secrets.get(scopeA, 'k')).toBe('v');
+      expect(await secrets.has(scopeA, { key: 'k' })).toBe(false);
+      await store.transaction((tx) => secrets.set(scopeA, { key: 'k', value: 'v' }, { tx }));
+      expect(await secrets.get(scopeA, { key: 'k' })).toBe('v');
     }));
 
   it('writes inside transactions keep working when the keyring must reserve a new block mid-transaction', () =>
@@ -218,11 +234,11 @@ describe('SecretsManager', () => {
       const m = new SecretsManager({ store, keyring });
       for (let i = 0; i < 20; i++) {
         await store.transaction(async (tx) => {
-          await m.set(scopeA, `k${i % 4}`, `v${i}`, { tx });
-          await m.set(scopeA, `other${i % 4}`, `w${i}`, { tx });
+          await m.set(scopeA, { key: `k${i % 4}`, value: `v${i}` }, { tx });
+          await m.set(scopeA, { key: `other${i % 4}`, value: `w${i}` }, { tx });
         });
       }
-      expect(await m.get(scopeA, 'k3')).toBe('v19');
+      expect(await m.get(scopeA, { key: 'k3' })).toBe('v19');
       expect((await keyring.status()).versions[0]!.encryptions).toBeGreaterThanOrEqual(40);
     }));
 
@@ -243,8 +259,8 @@ describe('SecretsManager', () => {
       for (let i = 0; i < 20; i++) {
         await expect(
           store.transaction(async (tx) => {
-            await m.set(scopeA, `k${i}`, `v${i}`, { tx });
-            await m.set(scopeA, `other${i}`, `w${i}`, { tx });
+            await m.set(scopeA, { key: `k${i}`, value: `v${i}` }, { tx });
+            await m.set(scopeA, { key: `other${i}`, value: `w${i}` }, { tx });
             encrypted += 2;
             throw new Error('rollback');
           }),

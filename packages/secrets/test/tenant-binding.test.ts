@@ -28,23 +28,23 @@ function raw(file: string) {
 describe('ciphertexts are bound to tenant, key and version', () => {
   it("a ciphertext moved from tenant A's row into tenant B's row fails to decrypt", () =>
     withSecrets(async ({ secrets, scopeA, scopeB, a, b, file }) => {
-      await secrets.set(scopeA, 'openai/key', 'sk-tenant-a');
-      await secrets.set(scopeB, 'openai/key', 'sk-tenant-b');
+      await secrets.set(scopeA, { key: 'openai/key', value: 'sk-tenant-a' });
+      await secrets.set(scopeB, { key: 'openai/key', value: 'sk-tenant-b' });
       const probe = raw(file);
       try {
         probe.put(b.id, 'openai/key', 1, probe.ciphertext(a.id, 'openai/key', 1));
       } finally {
         probe.close();
       }
-      await expect(secrets.get(scopeB, 'openai/key')).rejects.toBeInstanceOf(CryptoError);
-      expect(await secrets.get(scopeA, 'openai/key')).toBe('sk-tenant-a');
+      await expect(secrets.get(scopeB, { key: 'openai/key' })).rejects.toBeInstanceOf(CryptoError);
+      expect(await secrets.get(scopeA, { key: 'openai/key' })).toBe('sk-tenant-a');
     }));
 
   it('a ciphertext moved to another key or another version of the same secret fails to decrypt', () =>
     withSecrets(async ({ secrets, scopeA, a, file }) => {
-      await secrets.set(scopeA, 'k1', 'one');
-      await secrets.set(scopeA, 'k2', 'two');
-      await secrets.set(scopeA, 'k1', 'one-v2');
+      await secrets.set(scopeA, { key: 'k1', value: 'one' });
+      await secrets.set(scopeA, { key: 'k2', value: 'two' });
+      await secrets.set(scopeA, { key: 'k1', value: 'one-v2' });
       const probe = raw(file);
       try {
         probe.put(a.id, 'k2', 1, probe.ciphertext(a.id, 'k1', 1)); // other key
@@ -52,14 +52,14 @@ describe('ciphertexts are bound to tenant, key and version', () => {
       } finally {
         probe.close();
       }
-      await expect(secrets.get(scopeA, 'k2')).rejects.toBeInstanceOf(CryptoError);
-      await expect(secrets.get(scopeA, 'k1')).rejects.toBeInstanceOf(CryptoError);
-      expect(await secrets.get(scopeA, 'k1', { version: 1 })).toBe('one');
+      await expect(secrets.get(scopeA, { key: 'k2' })).rejects.toBeInstanceOf(CryptoError);
+      await expect(secrets.get(scopeA, { key: 'k1' })).rejects.toBeInstanceOf(CryptoError);
+      expect(await secrets.get(scopeA, { key: 'k1', version: 1 })).toBe('one');
     }));
 
   it('a tampered ciphertext in the database fails with CryptoError, never wrong plaintext', () =>
     withSecrets(async ({ secrets, scopeA, a, file }) => {
-      await secrets.set(scopeA, 'k', 'the-value');
+      await secrets.set(scopeA, { key: 'k', value: 'the-value' });
       const probe = raw(file);
       try {
         const ct = probe.ciphertext(a.id, 'k', 1);
@@ -68,6 +68,6 @@ describe('ciphertexts are bound to tenant, key and version', () => {
       } finally {
         probe.close();
       }
-      await expect(secrets.get(scopeA, 'k')).rejects.toBeInstanceOf(CryptoError);
+      await expect(secrets.get(scopeA, { key: 'k' })).rejects.toBeInstanceOf(CryptoError);
     }));
 });

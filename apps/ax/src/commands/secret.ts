@@ -72,7 +72,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
         const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
         const value = await valueFrom(ctx, opts);
-        const r = await secrets.set(scope, key, value, { cas: opts.cas });
+        const r = await secrets.set(scope, { key, value, cas: opts.cas });
         ctx.out.result(
           { key, tenantId: scope.tenantId, ...r },
           () => `${r.created ? 'created' : 'updated'} ${key} version ${r.version}`,
@@ -89,8 +89,9 @@ export function registerSecret(program: Command, action: CommandAction): void {
       action(async (ctx, key: string, opts: TenantOpt & { version?: number }) => {
         const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
-        const value = await secrets.get(scope, key, { version: opts.version });
-        const version = opts.version ?? (await secrets.versions(scope, key)).find((v) => v.current)?.version;
+        const value = await secrets.get(scope, { key, version: opts.version });
+        const version =
+          opts.version ?? (await secrets.versions(scope, { key })).find((v) => v.current)?.version;
         ctx.out.result({ key, tenantId: scope.tenantId, version, value }, () => value);
       }),
     );
@@ -133,7 +134,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
       action(async (ctx, key: string, opts: TenantOpt & { cas?: number }) => {
         const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.delete');
-        const deleted = await secrets.delete(scope, key, { cas: opts.cas });
+        const deleted = await secrets.delete(scope, { key, cas: opts.cas });
         ctx.out.result({ key, tenantId: scope.tenantId, deleted }, () =>
           deleted ? `deleted ${key}` : `${key}: no such secret`,
         );
@@ -150,7 +151,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
       action(async (ctx, key: string, opts: TenantOpt & { bytes: number; cas?: number }) => {
         const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
-        const r = await secrets.rotate(scope, key, { randomBytes: opts.bytes, cas: opts.cas });
+        const r = await secrets.rotate(scope, { key, randomBytes: opts.bytes, cas: opts.cas });
         ctx.out.result(
           { key, tenantId: scope.tenantId, ...r },
           () => `rotated ${key} to version ${r.version}`,
@@ -166,7 +167,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
       action(async (ctx, key: string, opts: TenantOpt) => {
         const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
-        const versions = await secrets.versions(scope, key);
+        const versions = await secrets.versions(scope, { key });
         ctx.out.result({ key, tenantId: scope.tenantId, versions }, () =>
           table(
             versions.map((v) => ({

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createContext, DEFAULT_TENANT_SLUG, ValidationError } from '@ax/core';
-import type { Decision, RoleView } from '@ax/rbac';
+import type { BuiltinPermission, CheckResult, Decision, RoleView } from '@ax/rbac';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitWith } from '../exit-codes.js';
@@ -34,6 +34,29 @@ function roleLines(role: RoleView): string {
     `permissions  ${role.permissions.join(', ') || '-'}`,
     ...role.rules.map((r, i) => `rule ${i + 1}       ${JSON.stringify(r)}`),
   ].join('\n');
+}
+
+function readResource(json: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw new ValidationError(`--resource: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ValidationError('--resource: expected a JSON object, e.g. \'{"ownerId":"usr_…"}\'');
+  return parsed as Record<string, unknown>;
+}
+
+function conditionLines(r: CheckResult): string[] {
+  return [
+    ...(r.conditions && r.conditions.op !== 'true'
+      ? [`only for objects matching ${JSON.stringify(r.conditions)}`]
+      : []),
+    ...(r.fields ? [`only fields ${r.fields.join(', ')}`] : []),
+    ...(r.deniedFields ? [`not fields ${r.deniedFields.join(', ')}`] : []),
+    "give --resource '<json>' to decide for one object",
+  ];
 }
 
 function decisionLines(d: Decision): string[] {
@@ -153,7 +176,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, name: string, o: { tenant: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'role.read');
-        const found = await rbacFor(await ctx.store()).getRole(ectx, name);
+        const found = await rbacFor(await ctx.store()).getRole(ectx, { name });
         ctx.out.result(found, () => roleLines(found));
       }),
     );
@@ -165,7 +188,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, name: string, o: { tenant: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'role.write');
-        await rbacFor(await ctx.store()).deleteRole(ectx, name);
+        await rbacFor(await ctx.store()).deleteRole(ectx, { name });
         ctx.out.result(
           { deleted: name, tenantId: tenant.id },
           () => `deleted role ${name} in ${tenant.slug}`,
@@ -175,33 +198,55 @@ export function registerSecurity(program: Command, action: CommandAction): void 
 
   security
     .command('can <user> <permission>')
-    .description('does the user hold the permission in the tenant? exit 0 allowed, 3 denied')
+    .description(
+      'does the user hold the permission in the tenant? exit 0 allowed, 3 denied or conditional (without --resource)',
+    )
     .option('--tenant <tenant>', 'tenant id or slug', DEFAULT_TENANT_SLUG)
+    .option('--resource <json>', 'the object to decide on, as JSON (e.g. \'{"ownerId":"usr_…"}\')')
     .option('--explain', 'show the deciding rule, its role and the reason')
     .action(
-      action(async (ctx, who: string, permission: string, o: { tenant: string; explain?: boolean }) => {
-        const tenant = await ctx.tenant(o.tenant);
-        const store = await ctx.store();
-        const target = await findUser(store, who);
-        const principal = await ctx.principal();
-        // asking about someone else needs role.read; anyone may ask about themselves
-        if (!(principal.type === 'user' && principal.id === target.id))
-          await ctx.authorize(tenant.id, 'role.read');
-        const rbac = rbacFor(store);
-        const { action: act, subject } = rbac.catalog.toRule(permission);
-        const decision = await rbac.explain(
-          createContext({ tenantId: tenant.id, actor: { type: 'user', id: target.id } }),
-          act,
-          subject,
-        );
-        const result = { allowed: decision.allowed, user: target.id, tenantId: tenant.id, permission };
-        ctx.out.result(o.explain ? { ...result, decision } : result, () =>
-          [
-            `${decision.allowed ? 'allowed' : 'denied'}  ${target.email} ${permission} in ${tenant.slug}`,
-            ...(o.explain ? decisionLines(decision) : []),
-          ].join('\n'),
-        );
-        if (!decision.allowed) throw new ExitWith(EXIT.no);
-      }),
+      action(
+        async (
+          ctx,
+          who: string,
+          permission: string,
+          o: { tenant: string; resource?: string; explain?: boolean },
+        ) => {
+          const resource = o.resource === undefined ? undefined : readResource(o.resource);
+          const tenant = await ctx.tenant(o.tenant);
+          const store = await ctx.store();
+          const target = await findUser(store, who);
+          const rbac = rbacFor(store);
+          rbac.catalog.toRule(permission); // an unknown permission is a usage error before anything else
+          ctx.authorizedTenantId = tenant.id;
+          // A what-if check: rbac authorizes it (role.read to ask about someone else) and records it with the
+          // asking actor, the user asked about as its principal, never as that user's own denial.
+          const asker = createContext({ tenantId: tenant.id, actor: await ctx.principal() });
+          const r = await rbac.checkFor(
+            asker,
+            { type: 'user', id: target.id },
+            permission as BuiltinPermission,
+            resource,
+          );
+          const result = {
+            allowed: r.decision === 'allowed',
+            outcome: r.decision,
+            user: target.id,
+            tenantId: tenant.id,
+            permission,
+            ...(r.conditions ? { conditions: r.conditions } : {}),
+            ...(r.fields ? { fields: r.fields } : {}),
+            ...(r.deniedFields ? { deniedFields: r.deniedFields } : {}),
+          };
+          ctx.out.result(o.explain ? { ...result, decision: r.explanation } : result, () =>
+            [
+              `${r.decision}  ${target.email} ${permission} in ${tenant.slug}`,
+              ...(r.decision === 'conditional' ? conditionLines(r) : []),
+              ...(o.explain ? decisionLines(r.explanation) : []),
+            ].join('\n'),
+          );
+          if (r.decision !== 'allowed') throw new ExitWith(EXIT.no);
+        },
+      ),
     );
 }

@@ -1,10 +1,9 @@
 import type { AuditEventInput, AuditLog } from '@ax/audit';
-import type { Actor, StorePorts } from '@ax/core';
-import type { ChangeEvent, RbacEvents, TypedEmitter as RbacTypedEmitter } from '@ax/rbac';
-import type { SecretChangeRecorder, SecretEvent, SecretEvents } from '@ax/secrets';
+import { type Actor, PLATFORM_TENANT_ID, type StorePorts } from '@ax/core';
+import type { ChangeEvent, DecisionEvent, RbacEventBus } from '@ax/rbac';
+import type { SecretEvent, SecretEventBus } from '@ax/secrets';
 import type { TenancyEventBus, TenancyEvents } from '@ax/tenancy';
-
-type RbacEmitter = RbacTypedEmitter<RbacEvents>;
+import { type AuditSink, currentAuditSink } from './audit-sink.js';
 
 /** Actions the wiring records beyond the built-in catalog; registered with the app's AuditLog. */
 export const APP_AUDIT_ACTIONS: readonly string[] = [
@@ -110,21 +109,32 @@ export function wireTenancyAudit<P extends StorePorts>(
   };
 }
 
-// Audit writes started by synchronous listeners (secret reads, denied decisions): awaited before a command
-// closes its store.
-const pending = new Set<Promise<unknown>>();
+export { type AuditSink, createAuditSink, currentAuditSink, runWithAuditSink } from './audit-sink.js';
 
-/** Tracks an audit write started outside an awaited path (sync event listeners). */
-export function trackAudit(p: Promise<unknown>): void {
-  const tracked: Promise<unknown> = p.finally(() => pending.delete(tracked));
-  pending.add(tracked);
-  tracked.catch(() => undefined); // reported by flushAudit
+/** Options of the wiring functions that record observations (denied decisions, what-if checks). */
+export interface ObservationWiringOptions {
+  /** Where observation writes are tracked: default, the current request's sink ({@link currentAuditSink}). */
+  sink?: () => AuditSink | undefined;
+  /** Where a write made with no sink in scope reports its failure (default: a process warning). */
+  onError?: (err: unknown) => void;
 }
 
-/** Waits for every tracked audit write; rejects with the first failure. */
-export async function flushAudit(): Promise<void> {
-  while (pending.size > 0) await Promise.all([...pending]);
+function tracker(opts: ObservationWiringOptions): (write: Promise<unknown>) => void {
+  const sinkOf = opts.sink ?? currentAuditSink;
+  const onError =
+    opts.onError ??
+    ((err: unknown) =>
+      process.emitWarning(
+        `an audit event could not be written: ${err instanceof Error ? err.message : String(err)}`,
+      ));
+  return (write) => {
+    const sink = sinkOf();
+    if (sink) sink.track(write);
+    else write.catch(onError);
+  };
 }
+
+// ---- secrets ---------------------------------------------------------------------------------------------
 
 const SECRET_ACTIONS: Record<SecretEvent['type'], string> = {
   created: 'secret.create',
@@ -134,47 +144,33 @@ const SECRET_ACTIONS: Record<SecretEvent['type'], string> = {
 };
 
 /**
- * Records secret changes (create, update, delete) with the key and version, never the value, inside the
- * change's own transaction (the secrets manager's `recordChange`): the change and its audit event commit
- * together or not at all.
+ * Records secret changes (create, update, delete) and reads with the key and version, never the value, as
+ * in-transaction listeners: a change and its audit event commit together or not at all, and a read whose
+ * audit append fails fails too (fail closed, as Vault does when its audit device fails). Returns a function
+ * that unsubscribes.
  */
-export function recordSecretChanges(log: AuditLog): SecretChangeRecorder {
-  return async (e, tx) => {
-    if (!tx.audit) throw new Error('secret change recorder needs a transaction with the audit port');
-    await log.record(
-      { audit: tx.audit },
-      { tenantId: e.tenantId, actor: e.actor, requestId: e.requestId },
-      {
-        action: SECRET_ACTIONS[e.type],
-        resource: e.key,
-        resourceType: 'secret',
-        metadata: { version: e.version, at: e.at },
-      },
-    );
+export function wireSecretsAudit(events: SecretEventBus, log: AuditLog): () => void {
+  const offs = (Object.keys(SECRET_ACTIONS) as SecretEvent['type'][]).map((type) =>
+    events.inTransaction(type, async (e, { tx }) => {
+      if (!tx.audit) throw new Error('secret audit needs a transaction with the audit port');
+      await log.record(
+        { audit: tx.audit },
+        { tenantId: e.tenantId, actor: e.actor, requestId: e.requestId },
+        {
+          action: SECRET_ACTIONS[e.type],
+          resource: e.key,
+          resourceType: 'secret',
+          metadata: { version: e.version, at: e.at },
+        },
+      );
+    }),
+  );
+  return () => {
+    for (const off of offs) off();
   };
 }
 
-/**
- * Records secret reads. A read changes nothing, so there is no transaction to join: the synchronous event
- * starts the write, which is tracked and flushed before the command ends.
- */
-export function wireSecretReadsAudit(events: SecretEvents, audit: () => Promise<AuditLog>): () => void {
-  return events.on('accessed', (e) => {
-    trackAudit(
-      audit().then((log) =>
-        log.append(
-          { tenantId: e.tenantId, actor: e.actor, requestId: e.requestId },
-          {
-            action: SECRET_ACTIONS[e.type],
-            resource: e.key,
-            resourceType: 'secret',
-            metadata: { version: e.version, at: e.at },
-          },
-        ),
-      ),
-    );
-  });
-}
+// ---- rbac --------------------------------------------------------------------------------------------------
 
 const RBAC_ACTIONS: Record<ChangeEvent['type'], string> = {
   'role.created': 'role.create',
@@ -190,57 +186,81 @@ const RBAC_ACTIONS: Record<ChangeEvent['type'], string> = {
 };
 
 /** Chain that platform-level changes (no tenant: user status, super-admin) are recorded in. */
-export const PLATFORM_AUDIT_TENANT = 'platform';
+export const PLATFORM_AUDIT_TENANT = PLATFORM_TENANT_ID;
 
 /**
- * Records rbac changes inside their transaction (both commit or neither) and, unless `denied: false`,
- * denied decisions as `policy.denied` (tracked writes: decisions are emitted synchronously).
+ * The audit event of a decision worth recording, or null: a denied check as `policy.denied` by the actor who
+ * tried; a what-if check (`Rbac.checkFor`) as `policy.decision` by the actor who asked, whatever it answered,
+ * with the principal it was about in the metadata (never as that principal's denial).
+ */
+export function decisionAuditEvent(d: DecisionEvent): AuditEventInput | null {
+  const metadata = {
+    action: d.action,
+    subject: d.subject,
+    field: d.field,
+    role: d.role,
+    source: d.source,
+  };
+  if (d.whatIf) {
+    return {
+      action: 'policy.decision',
+      outcome: 'success',
+      resource: d.subject,
+      resourceType: 'permission',
+      reason: d.reason,
+      metadata: {
+        ...metadata,
+        whatIf: true,
+        principal: { type: d.principal.type, id: d.principal.id },
+        decision: d.outcome,
+      },
+    };
+  }
+  if (d.allowed) return null;
+  return {
+    action: 'policy.denied',
+    outcome: 'denied',
+    resource: d.subject,
+    resourceType: 'permission',
+    reason: d.reason,
+    metadata,
+  };
+}
+
+/**
+ * Records rbac changes inside their transaction (both commit or neither) and, unless `denied: false`, denied
+ * decisions and what-if checks (see {@link decisionAuditEvent}): after-commit observations, tracked in the
+ * request's {@link AuditSink}. Returns a function that unsubscribes.
  */
 export function wireRbacAudit(
-  events: RbacEmitter,
+  events: RbacEventBus,
   audit: () => Promise<AuditLog>,
-  opts: { denied?: boolean } = {},
+  opts: { denied?: boolean } & ObservationWiringOptions = {},
 ): () => void {
   const offs = [
-    events.on('change', async (e) => {
+    events.inTransaction('change', async (e, { tx }) => {
       const log = await audit();
       const ctx = { tenantId: e.tenantId ?? PLATFORM_AUDIT_TENANT, actor: e.actor };
+      const principal = e.target.userId ?? e.target.apiKeyId;
       const event: AuditEventInput = {
         action: RBAC_ACTIONS[e.type],
-        // assignments and user changes concern a user (the role goes in metadata); role changes a role
-        resource: e.target.userId ?? e.target.role ?? null,
-        resourceType: e.target.userId ? 'user' : 'role',
+        // assignments and user changes concern a user or an API key (the role goes in metadata); role
+        // changes a role
+        resource: principal ?? e.target.role ?? null,
+        resourceType: e.target.apiKeyId ? 'apiKey' : e.target.userId ? 'user' : 'role',
         metadata: { ...e.target, at: e.at },
       };
-      if (e.tx.audit) await log.record({ audit: e.tx.audit }, ctx, event);
+      if (tx.audit) await log.record({ audit: tx.audit }, ctx, event);
       else await log.append(ctx, event);
     }),
   ];
   if (opts.denied !== false) {
+    const track = tracker(opts);
     offs.push(
-      events.on('decision', (d) => {
-        if (d.allowed) return;
-        trackAudit(
-          audit().then((log) =>
-            log.append(
-              { tenantId: d.tenantId, actor: d.actor },
-              {
-                action: 'policy.denied',
-                outcome: 'denied',
-                resource: d.subject,
-                resourceType: 'permission',
-                reason: d.reason,
-                metadata: {
-                  action: d.action,
-                  subject: d.subject,
-                  field: d.field,
-                  role: d.role,
-                  source: d.source,
-                },
-              },
-            ),
-          ),
-        );
+      events.afterCommit('decision', (d) => {
+        const event = decisionAuditEvent(d);
+        if (!event) return;
+        track(audit().then((log) => log.append({ tenantId: d.tenantId, actor: d.actor }, event)));
       }),
     );
   }

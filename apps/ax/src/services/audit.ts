@@ -3,7 +3,7 @@ import { type Store, toAxError } from '@ax/core';
 import { Keyring } from '@ax/crypto';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { APP_AUDIT_ACTIONS, flushAudit, PLATFORM_AUDIT_TENANT } from './audit-wiring.js';
+import { APP_AUDIT_ACTIONS, type AuditSink, PLATFORM_AUDIT_TENANT } from './audit-wiring.js';
 import { ExitWith } from '../exit-codes.js';
 
 /** The MAC purpose audit signatures use in the keyring: one key per purpose and version. */
@@ -53,14 +53,20 @@ export function auditForStore(
 }
 
 /**
- * Records a command run `--as <user>` as `command.run` in the tenant it named (`--tenant`), with the user as
+ * Flushes the command's audit sink (observations its services recorded), then records a command run
+ * `--as <user>` as `command.run` in the tenant it named (`--tenant`), with the user as
  * actor and the outcome: `denied` for FORBIDDEN, `failure` for any other error or a "no" answer (exit 3),
  * else `success`. Option names are recorded, never their values. Commands about no tenant (keys, tenant
  * create) go to the platform chain; a failure to record is reported on stderr and does not change the command's exit code.
  */
-export async function auditAsCommand(ctx: CommandContext, cmd: Command, failure: unknown): Promise<void> {
+export async function auditAsCommand(
+  ctx: CommandContext,
+  cmd: Command,
+  failure: unknown,
+  sink?: AuditSink,
+): Promise<void> {
   try {
-    await flushAudit();
+    await sink?.flush();
   } catch (err) {
     ctx.out.warn(`an audit event could not be written: ${toAxError(err).message}`);
   }

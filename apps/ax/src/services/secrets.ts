@@ -3,7 +3,7 @@ import { Keyring } from '@ax/crypto';
 import { SecretsManager } from '@ax/secrets';
 import type { CommandContext } from '../context.js';
 import { auditService } from './audit.js';
-import { recordSecretChanges, wireSecretReadsAudit } from './audit-wiring.js';
+import { wireSecretsAudit } from './audit-wiring.js';
 
 /** The keyring and secrets manager over the command's store. The master key comes from AX_MASTER_KEY only. */
 export interface SecretServices {
@@ -23,7 +23,8 @@ export async function secretServices(ctx: CommandContext): Promise<SecretService
     onWarning: (message) => ctx.out.warn(message),
   });
   const audit = await auditService(ctx, { quiet: true });
-  const secrets = new SecretsManager({ store, keyring, recordChange: recordSecretChanges(audit) });
-  wireSecretReadsAudit(secrets.events, async () => audit);
+  const secrets = new SecretsManager({ store, keyring });
+  // changes and reads are recorded in their own transaction: no value leaves unrecorded
+  wireSecretsAudit(secrets.events, audit);
   return { store, keyring, secrets };
 }

@@ -11,8 +11,8 @@ export function rbacFor(store: Store): Rbac {
   if (!rbac) {
     rbac = createRbac({ store, clock: systemClock, ids: createIdGenerator(systemClock) });
     RBACS.set(store, rbac);
-    // Role and assignment changes (in their transaction) and denied decisions (AX_AUDIT_DENIED=off to skip)
-    // go to the audit log.
+    // Role and assignment changes (in their transaction), denied decisions and what-if checks
+    // (AX_AUDIT_DENIED=off to skip; tracked in the running command's audit sink) go to the audit log.
     wireRbacAudit(rbac.events, () => auditForStore(store, { env: { ...process.env } }), {
       denied: process.env.AX_AUDIT_DENIED !== 'off',
     });
