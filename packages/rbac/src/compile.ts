@@ -49,7 +49,9 @@ export type PrincipalState =
   | 'user-unknown'
   | 'tenant-suspended'
   | 'tenant-unknown'
-  | 'unsupported-actor';
+  | 'unsupported-actor'
+  /** Acting on the platform pseudo-tenant (installation-wide actions) without the super-admin flag. */
+  | 'platform-only';
 
 /** A role definition as the compiler sees it (a system role or a custom role). */
 export interface RoleDefinition {

@@ -29,6 +29,7 @@ const STATE_REASON: Record<Exclude<PrincipalState, 'active'>, string> = {
   'tenant-suspended': 'the tenant is suspended',
   'tenant-unknown': 'no such tenant',
   'unsupported-actor': 'this actor holds no roles',
+  'platform-only': 'installation-wide actions need a platform super-admin',
 };
 
 /** Allowed or not, without building an explanation: the hot path. */

@@ -7,6 +7,7 @@ import {
   type ExecutionContext,
   executionContextSchema,
   type IdGenerator,
+  PLATFORM_TENANT_ID,
   isId,
   parseInput,
   type StorePorts,
@@ -22,6 +23,7 @@ import {
   type AxAbility,
   type AxRawRule,
   type CompiledPolicy,
+  type PrincipalState,
   compilePolicy,
   createAxAbility,
 } from './compile.js';
@@ -539,16 +541,23 @@ export class Rbac<P extends string = BuiltinPermission> {
     // An API key holds roles in its tenant exactly as a user does (assignments keyed by its id); it has no user
     // record, and never the super-admin flag.
     const apiKey = ctx.actor.type === 'apiKey';
-    const state =
+    // The platform pseudo-tenant holds installation-wide actions (tenant create, suspend, keys): no role grants
+    // them, only the super-admin flag of an active user (and the system actor, answered before the cache).
+    const platform = ctx.tenantId === PLATFORM_TENANT_ID;
+    const state: PrincipalState =
       !apiKey && !snap.user
         ? 'user-unknown'
         : !apiKey && snap.user?.status !== 'active'
           ? 'user-suspended'
-          : !snap.tenant
-            ? 'tenant-unknown'
-            : snap.tenant.status !== 'active'
-              ? 'tenant-suspended'
-              : 'active';
+          : platform
+            ? !apiKey && snap.superAdmin
+              ? 'active'
+              : 'platform-only'
+            : !snap.tenant
+              ? 'tenant-unknown'
+              : snap.tenant.status !== 'active'
+                ? 'tenant-suspended'
+                : 'active';
     const policy = compilePolicy(
       {
         tenantId: ctx.tenantId,
@@ -556,8 +565,10 @@ export class Rbac<P extends string = BuiltinPermission> {
         state,
         tenantReason: snap.tenant?.statusReason ?? null,
         superAdmin: !apiKey && snap.superAdmin,
-        assigned: snap.assigned,
-        customRoles: new Map(snap.roles.filter((r) => r.tenantId === ctx.tenantId).map((r) => [r.name, r])),
+        assigned: platform ? [] : snap.assigned,
+        customRoles: platform
+          ? new Map()
+          : new Map(snap.roles.filter((r) => r.tenantId === ctx.tenantId).map((r) => [r.name, r])),
       },
       this.catalog,
     );
