@@ -17,6 +17,7 @@ import { sqliteSecretStore } from './secrets.js';
 import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { sqliteRbacStore } from './rbac.js';
+import { sqliteRateLimits } from './rate-limits.js';
 import { SerialQueue } from './serial-queue.js';
 import { mapBusy } from './sqlite-errors.js';
 import { lazyPort } from './lazy-port.js';
@@ -70,6 +71,8 @@ export class SqliteStore implements Store {
   readonly secrets: StorePorts['secrets'];
   readonly quotas: StorePorts['quotas'];
   readonly rbac: StorePorts['rbac'];
+  /** Rate limits: rate-limiter-flexible's `RateLimiterSQLite` on this connection. */
+  readonly rateLimits: Store['rateLimits'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -118,6 +121,7 @@ export class SqliteStore implements Store {
     this.secrets = guarded.secrets;
     this.quotas = guarded.quotas;
     this.rbac = guarded.rbac;
+    this.rateLimits = sqliteRateLimits(this);
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
