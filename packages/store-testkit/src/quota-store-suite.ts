@@ -5,7 +5,7 @@ import { quotaCeilingSuite } from './quota-ceiling-suite.js';
 import { quotaLeaseSuite } from './quota-lease-suite.js';
 import { quotaRefundSuite } from './quota-refund-suite.js';
 import { FEB, JAN, lease, MAR, NOW, SETTINGS, tenantWithQuotas } from './quota-suite-fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi, TransactionalPorts } from './types.js';
+import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Raw reads of quota storage that bypass the adapter's own code. */
 export interface QuotaProbe {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConflictError, type RoleAssignment, type RoleRecord } from '@ax/core';
 import { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi, TransactionalPorts } from './types.js';
+import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Raw reads of RBAC storage, bypassing the adapter's port code. */
 export interface RbacProbe {
