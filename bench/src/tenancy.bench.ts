@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContext, type ExecutionContext, PLATFORM_TENANT_ID, SYSTEM_ACTOR } from '@ax/core';
-import { openSqliteStore, sqliteRateLimitStore } from '@ax/store-sqlite';
-import { createTenancy, RateLimitService, sqliteRateLimiterFactory } from '@ax/tenancy';
+import { openSqliteStore } from '@ax/store-sqlite';
+import { createTenancy, RateLimitService } from '@ax/tenancy';
 import BetterSqlite3 from 'better-sqlite3';
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import type { BenchCase } from './harness.js';
@@ -23,7 +23,7 @@ const at = (tenantId: string): ExecutionContext => {
 const CONSUME_SQL = `UPDATE ax_quotas SET used = used + ?, updated_at = ?
   WHERE tenant_id = ? AND quota = ? AND kind <> 'concurrency'
     AND (period_end IS NULL OR period_end > ?)
-    AND (quota_limit < 0 OR enforcement = 'soft' OR used + ? <= quota_limit)
+    AND (ceiling IS NULL OR used + ? <= ceiling)
   RETURNING used, quota_limit, enforcement, period_start, period_end`;
 
 /**
@@ -92,7 +92,7 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
 
   const points = 1_000_000_000; // never limited: the bench measures the check, not the refusal
   const limits = new RateLimitService({
-    factory: sqliteRateLimiterFactory(sqliteRateLimitStore(store)),
+    store: store.rateLimits,
     user: { points, durationSec: 60 },
     tenant: { points, durationSec: 60 },
   });
