@@ -1,11 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createContext, type ExecutionContext, PLATFORM_TENANT_ID, SYSTEM_ACTOR } from '@ax/core';
 import { openSqliteStore, sqliteRateLimitStore } from '@ax/store-sqlite';
 import { createTenancy, RateLimitService, sqliteRateLimiterFactory } from '@ax/tenancy';
 import BetterSqlite3 from 'better-sqlite3';
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import type { BenchCase } from './harness.js';
+
+const OPERATOR = createContext({ tenantId: PLATFORM_TENANT_ID, actor: SYSTEM_ACTOR });
+const contexts = new Map<string, ExecutionContext>();
+// One frozen context per tenant, as a request handler holds one per request.
+const at = (tenantId: string): ExecutionContext => {
+  const known = contexts.get(tenantId);
+  if (known) return known;
+  const made = createContext({ tenantId, actor: SYSTEM_ACTOR });
+  contexts.set(tenantId, made);
+  return made;
+};
 
 // The statement QuotaStore.consume runs, copied here so the peer runs exactly the same SQL.
 const CONSUME_SQL = `UPDATE ax_quotas SET used = used + ?, updated_at = ?
@@ -25,14 +37,14 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
   const dir = mkdtempSync(join(tmpdir(), 'ax-bench-tenancy-'));
   const store = await openSqliteStore(join(dir, 'ours.db'));
   const { tenants, quotas, plans } = createTenancy({ store });
-  const tenant = await tenants.create({ name: 'Bench', slug: 'bench', plan: 'pro' });
+  const tenant = await tenants.create(OPERATOR, { name: 'Bench', slug: 'bench', plan: 'pro' });
   const big = Number.MAX_SAFE_INTEGER;
-  await quotas.setOverride(tenant.id, 'executionsThisMonth', big);
-  await quotas.setOverride(tenant.id, 'workflows', big);
+  await quotas.setOverride(at(tenant.id), { quota: 'executionsThisMonth', limit: big });
+  await quotas.setOverride(at(tenant.id), { quota: 'workflows', limit: big });
   // A soft quota (its consume runs in a transaction with its threshold records): a plan where API calls are soft.
   plans.definePlan({ ...plans.plan('pro'), name: 'pro-metered', soft: ['apiCallsThisMonth'] });
-  const soft = await tenants.create({ name: 'Soft', slug: 'bench-soft', plan: 'pro-metered' });
-  await quotas.setOverride(soft.id, 'apiCallsThisMonth', big);
+  const soft = await tenants.create(OPERATOR, { name: 'Soft', slug: 'bench-soft', plan: 'pro-metered' });
+  await quotas.setOverride(at(soft.id), { quota: 'apiCallsThisMonth', limit: big });
 
   // The peer: a copy of the same database (schema, rows, pragmas), driven with raw statements.
   await store.db.backup(join(dir, 'raw.db'));
@@ -100,7 +112,7 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
       id: 'tenancy/consume',
       ours: {
         name: '@ax/tenancy quotas.consume',
-        fn: () => quotas.consume(tenant.id, 'executionsThisMonth', 1),
+        fn: () => quotas.consume(at(tenant.id), { quota: 'executionsThisMonth', amount: 1 }),
       },
       peer: {
         name: 'better-sqlite3 conditional UPDATE',
@@ -115,7 +127,7 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
       id: 'tenancy/consume-soft',
       ours: {
         name: '@ax/tenancy quotas.consume (soft quota, in a transaction)',
-        fn: () => quotas.consume(soft.id, 'apiCallsThisMonth', 1),
+        fn: () => quotas.consume(at(soft.id), { quota: 'apiCallsThisMonth', amount: 1 }),
       },
       peer: { name: 'better-sqlite3 conditional UPDATE in a tx', fn: () => rawSoft.immediate() },
     },
@@ -123,7 +135,7 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
       id: 'tenancy/consume-idempotent',
       ours: {
         name: '@ax/tenancy quotas.consume (new key)',
-        fn: () => quotas.consume(tenant.id, 'workflows', 1, { idempotencyKey: `k${k++}` }),
+        fn: () => quotas.consume(at(tenant.id), { quota: 'workflows', amount: 1, idempotencyKey: `k${k++}` }),
       },
       peer: { name: 'better-sqlite3 select+update+insert tx', fn: () => rawKeyed.immediate(`k${rk++}`) },
     },

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SYSTEM_ACTOR } from '@ax/core';
 import { openSqliteStore } from '@ax/store-sqlite';
 import { createTenancy } from '@ax/tenancy';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,9 +87,10 @@ describe('ax tenant', () => {
     try {
       const { tenants, quotas } = createTenancy({ store });
       const t = await tenants.get('acme');
-      await quotas.consume(t.id, 'executionsThisMonth', 42);
-      await quotas.consume(t.id, 'storageBytes', 1024);
-      const lease = await quotas.acquireSlot(t.id, { ttlMs: 600_000, holder: 'worker-1' });
+      const at = { tenantId: t.id, actor: SYSTEM_ACTOR };
+      await quotas.consume(at, { quota: 'executionsThisMonth', amount: 42 });
+      await quotas.consume(at, { quota: 'storageBytes', amount: 1024 });
+      const lease = await quotas.acquireSlot(at, { ttlMs: 600_000, holder: 'worker-1' });
       const usage = json(['tenant', 'quota', 'acme'], file);
       const byName = Object.fromEntries(usage.quotas.map((q: { quota: string }) => [q.quota, q]));
       expect(byName.executionsThisMonth).toMatchObject({ used: 42, limit: 100, remaining: 58 });

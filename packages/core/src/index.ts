@@ -106,6 +106,7 @@ export type {
   QuotaSetting,
   QuotaState,
   QuotaStore,
+  RefundOutcome,
   ReleaseOutcome,
 } from './store/quota.js';
 export type {

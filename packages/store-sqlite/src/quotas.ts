@@ -8,6 +8,7 @@ import type {
   QuotaSetting,
   QuotaState,
   QuotaStore,
+  RefundOutcome,
   ReleaseOutcome,
 } from '@ax/core';
 import type { Database } from 'better-sqlite3';
@@ -94,6 +95,7 @@ export const QUOTA_STORE_METHODS = [
   'list',
   'consume',
   'release',
+  'refund',
   'rollover',
   'duePeriods',
   'history',
@@ -138,7 +140,21 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
     consumeStmt.get(r.amount, r.now, r.tenantId, r.quota, r.now, r.amount) as ConsumedRow | undefined;
   const findKey = db.prepare(
     `SELECT amount, used, quota_limit, enforcement, period_start, period_end FROM ax_quota_idempotency
+     WHERE tenant_id = ? AND quota = ? AND idem_key = ? AND expires_at > ? AND refunded_at IS NULL`,
+  );
+  const findRefundable = db.prepare(
+    `SELECT amount, period_start, refunded_at FROM ax_quota_idempotency
      WHERE tenant_id = ? AND quota = ? AND idem_key = ? AND expires_at > ?`,
+  );
+  // Gives back a key's amount only in the period it was consumed in (period_start IS the key's).
+  const refundStmt = db.prepare(
+    `UPDATE ax_quotas SET used = max(0, used - @amount), updated_at = @now
+     WHERE tenant_id = @tenantId AND quota = @quota AND kind <> 'concurrency'
+       AND period_start IS @periodStart AND (period_end IS NULL OR period_end > @now)
+     RETURNING *`,
+  );
+  const markRefunded = db.prepare(
+    'UPDATE ax_quota_idempotency SET refunded_at = ? WHERE tenant_id = ? AND quota = ? AND idem_key = ?',
   );
   const recordKey = db.prepare(
     `INSERT OR REPLACE INTO ax_quota_idempotency
@@ -231,6 +247,26 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
     return consumed(row, false);
   });
 
+  const refundTx = db.transaction(
+    (tenantId: string, quota: string, key: string, now: number): RefundOutcome => {
+      const rec = findRefundable.get(tenantId, quota, key, now) as
+        | { amount: number; period_start: number | null; refunded_at: number | null }
+        | undefined;
+      if (!rec) return { status: 'unknown' };
+      if (rec.refunded_at !== null) return { status: 'alreadyRefunded', amount: rec.amount };
+      const row = refundStmt.get({
+        tenantId,
+        quota,
+        amount: rec.amount,
+        periodStart: rec.period_start,
+        now,
+      }) as QuotaRow | undefined;
+      if (!row) return { status: 'periodClosed', amount: rec.amount };
+      markRefunded.run(now, tenantId, quota, key);
+      return { status: 'refunded', amount: rec.amount, state: toState(row) };
+    },
+  );
+
   const rolloverTx = db.transaction(
     (tenantId: string, quota: string, from: number, next: { start: number; end: number }, now: number) => {
       const archived = archive.run({ tenantId, quota, from, now }).changes;
@@ -278,6 +314,9 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
         };
       }
       return { status: 'missing' };
+    },
+    async refund(tenantId, quota, key, now) {
+      return refundTx.immediate(tenantId, quota, key, now);
     },
     async rollover(tenantId, quota, from, next, now) {
       return rolloverTx.immediate(tenantId, quota, from, next, now);

@@ -1,6 +1,13 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Clock, IntegrityError, type Store, type StorePorts, systemClock } from '@ax/core';
+import {
+  type Clock,
+  IntegrityError,
+  openCommitScope,
+  type Store,
+  type StorePorts,
+  systemClock,
+} from '@ax/core';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { sqliteAuditStore } from './audit.js';
 import { wrapPorts } from './guard-ports.js';
@@ -134,6 +141,7 @@ export class SqliteStore implements Store {
       const tx = wrapPorts(this.#ports, (call) =>
         open ? call() : Promise.reject(new Error('transaction already finished: its ports cannot be used')),
       );
+      const scope = openCommitScope(tx);
       this.db.exec('BEGIN IMMEDIATE');
       this.db.exec(`SAVEPOINT ${WORK_SAVEPOINT}`);
       const carried: CarriedReservation[] = [];
@@ -141,8 +149,12 @@ export class SqliteStore implements Store {
       try {
         const result = await fn(tx);
         this.db.exec('COMMIT');
+        scope.committed((err) =>
+          process.emitWarning(`after-commit callback failed: ${err instanceof Error ? err.message : err}`),
+        );
         return result;
       } catch (err) {
+        scope.discard();
         this.#rollbackKeepingReservations(carried);
         throw err;
       } finally {

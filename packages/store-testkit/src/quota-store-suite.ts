@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Lease, QuotaPeriodRecord, QuotaState } from '@ax/core';
 import { testId, withFixture } from './fixtures.js';
 import { quotaLeaseSuite } from './quota-lease-suite.js';
+import { quotaRefundSuite } from './quota-refund-suite.js';
 import { FEB, JAN, lease, MAR, NOW, SETTINGS, tenantWithQuotas } from './quota-suite-fixtures.js';
 import type { CoreProbe, StoreFactory, TestApi } from './types.js';
 
@@ -345,4 +346,5 @@ export function quotaStoreSuite(t: TestApi, make: StoreFactory<QuotaProbe>): voi
     );
   });
   quotaLeaseSuite(t, make);
+  quotaRefundSuite(t, make);
 }

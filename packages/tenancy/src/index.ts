@@ -1,11 +1,4 @@
-export {
-  type EventBase,
-  type EventContext,
-  type Listener,
-  type TenancyEmitter,
-  type TenancyEvents,
-  TypedEmitter,
-} from './events.js';
+export type { EventBase, TenancyEventBus, TenancyEvents } from './events.js';
 export { type BillingPeriod, billingPeriodAt, nextBillingPeriod } from './periods.js';
 export {
   BUILT_IN_PLANS,
@@ -18,13 +11,22 @@ export {
   type QuotaDefinitionInput,
   quotaNameSchema,
 } from './plans.js';
-export type { ChangeOptions, TenancyPorts } from './ports.js';
-export { QuotaService } from './quota-service.js';
+export type { TenancyPorts, TxOptions } from './ports.js';
+export {
+  type AcquireSlotInput,
+  type ConsumeInput,
+  type OverrideInput,
+  QuotaService,
+  type RefundInput,
+  type RefundResult,
+  type ReleaseInput,
+  type ReleaseSlotInput,
+  type RenewInput,
+} from './quota-service.js';
 export {
   type ConsumeResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type HeldLease,
-  type LeaseRef,
   type QuotaUsageItem,
   SOFT_THRESHOLDS,
   type TenantUsage,
@@ -41,8 +43,10 @@ export {
 } from './rate-limits.js';
 export { createTenancy, type Tenancy, type TenancyOptions } from './tenancy.js';
 export {
+  type ChangePlanInput,
   type CreateTenantInput,
   type ListTenantsInput,
+  type SuspendTenantInput,
   type TenantPage,
   TenantService,
   type UpdateTenantInput,

@@ -1,42 +1,73 @@
 import {
+  type Actor,
   ConflictError,
   type ConsumeOutcome,
   type ConsumeRequest,
-  type Lease,
+  type ExecutionContext,
   NotFoundError,
   parseInput,
   QuotaExceededError,
   type QuotaEnforcement,
   type QuotaPeriodRecord,
+  type QuotaState,
   SYSTEM_ACTOR,
   ValidationError,
 } from '@ax/core';
-import { nextBillingPeriod } from './periods.js';
-import type { ChangeOptions, TenancyDeps, TenancyPorts } from './ports.js';
-import {
-  acquireSchema,
-  changeOptionsSchema,
-  consumeSchema,
-  leaseRefSchema,
-  overrideSchema,
-  releaseSchema,
-  tenantIdSchema,
-} from './schemas.js';
+import type { z } from 'zod';
+import { tenantOf } from './context.js';
+import { acquireSlot, releaseSlot, renewSlot } from './leases.js';
 import { applyPlanLimits } from './limits.js';
+import { nextBillingPeriod } from './periods.js';
+import { announce, emitIn, type TenancyDeps, type TenancyPorts, type TxOptions } from './ports.js';
 import {
   type ConsumeResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type HeldLease,
-  type LeaseRef,
   type QuotaUsageItem,
   remaining,
   type TenantUsage,
 } from './quota-types.js';
+import {
+  acquireSchema,
+  consumeSchema,
+  historySchema,
+  overrideSchema,
+  refundSchema,
+  releaseSchema,
+  releaseSlotSchema,
+  type renewSchema,
+  txOptionsSchema,
+} from './schemas.js';
 import { SoftThresholds } from './soft-thresholds.js';
 
+/** Input of {@link QuotaService.consume}. */
+export type ConsumeInput = z.input<typeof consumeSchema>;
+/** Input of {@link QuotaService.release}. */
+export type ReleaseInput = z.input<typeof releaseSchema>;
+/** Input of {@link QuotaService.refund}. */
+export type RefundInput = z.input<typeof refundSchema>;
+/** Input of {@link QuotaService.acquireSlot}. */
+export type AcquireSlotInput = z.input<typeof acquireSchema>;
+/** Input of {@link QuotaService.renew}. */
+export type RenewInput = z.input<typeof renewSchema>;
+/** Input of {@link QuotaService.releaseSlot}. */
+export type ReleaseSlotInput = z.input<typeof releaseSlotSchema>;
+/** Input of {@link QuotaService.setOverride}. */
+export type OverrideInput = z.input<typeof overrideSchema>;
+
+/** What {@link QuotaService.refund} did. */
+export interface RefundResult {
+  /** True when this call gave the usage back; false when the key is unknown, already refunded, or its period closed. */
+  refunded: boolean;
+  /** What this call gave back (0 when nothing). */
+  amount: number;
+}
+
 /**
- * Quotas on the QuotaStore port: atomic consume (with idempotency keys), release, concurrency leases,
- * lazily rolled billing periods, soft-limit thresholds, overrides and usage.
+ * Quotas on the QuotaStore port: atomic consume (with idempotency keys), release, refund, concurrency leases,
+ * lazily rolled billing periods, soft-limit thresholds, overrides and usage. Every method takes the execution
+ * context (the tenant is `ctx.tenantId`, the actor `ctx.actor`), its input, and `{ tx }` to run inside the
+ * caller's transaction.
  */
 export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   readonly #d: TenancyDeps<P>;
@@ -53,64 +84,51 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   }
 
   /**
-   * Adds `amount` to a quota only if it fits (`used + amount <= limit`, or the quota is unlimited or soft):
-   * one atomic conditional update. Otherwise throws QuotaExceededError and writes nothing. With an
-   * `idempotencyKey`, the first call's result is kept for the period and returned to every retry.
+   * Adds `amount` to a quota of `ctx.tenantId` only if it fits (`used + amount <= limit`, or the quota is
+   * unlimited or soft): one atomic conditional update. Otherwise throws QuotaExceededError and writes nothing.
+   * With an `idempotencyKey`, the first call's result is kept for the period and returned to every retry.
+   * With `{ tx }`, everything (a period rollover, threshold records, events) happens in the caller's transaction.
    */
-  async consume(
-    tenantId: string,
-    quota: string,
-    amount: number,
-    opts?: { idempotencyKey?: string },
-  ): Promise<ConsumeResult> {
-    const input = parseInput(
-      consumeSchema,
-      { tenantId, quota, amount, idempotencyKey: opts?.idempotencyKey },
-      'quota.consume',
-    );
-    this.#counted(input.quota);
-    const req = {
-      tenantId: input.tenantId,
-      quota: input.quota,
-      amount: input.amount,
+  async consume(ctx: ExecutionContext, input: ConsumeInput, opts?: TxOptions<P>): Promise<ConsumeResult> {
+    const { tenantId, actor } = tenantOf(ctx, 'quota.consume');
+    const q = parseInput(consumeSchema, input, 'quota.consume');
+    const tx = txOf(opts);
+    this.#counted(q.quota);
+    const req: ConsumeRequest = {
+      tenantId,
+      quota: q.quota,
+      amount: q.amount,
       now: this.#d.clock.now(),
-      ...(input.idempotencyKey
-        ? { idempotency: { key: input.idempotencyKey, ttlMs: this.#idempotencyTtlMs } }
-        : {}),
+      ...(q.idempotencyKey ? { idempotency: { key: q.idempotencyKey, ttlMs: this.#idempotencyTtlMs } } : {}),
     };
-    const key = `${req.tenantId}|${req.quota}`;
+    const key = `${tenantId}|${q.quota}`;
     for (;;) {
-      // A soft quota consumes in a transaction with its threshold records and events; a hard one is the
-      // single conditional UPDATE.
-      const soft = (await this.#enforcementOf(req.tenantId, req.quota)) === 'soft';
-      const { out, committed } = soft
-        ? await this.#d.store.transaction((tx) => this.#consumeSoft(tx, req))
-        : { out: await this.#d.store.quotas.consume(req), committed: undefined };
+      // A soft quota consumes in a transaction with its threshold records and events; a hard one outside a
+      // caller's transaction is the single conditional UPDATE.
+      let soft = true;
+      let out: ConsumeOutcome;
+      if (tx) out = await this.#consumeIn(tx, req);
+      else {
+        soft = (await this.#enforcementOf(tenantId, q.quota)) === 'soft';
+        out = soft
+          ? await this.#d.store.transaction((t) => this.#consumeIn(t, req))
+          : await this.#d.store.quotas.consume(req);
+      }
       switch (out.status) {
         case 'consumed': {
-          committed?.();
           this.#remember(key, out.enforcement);
           if (!soft && out.enforcement === 'soft' && !out.replayed && out.limit > 0) {
             // The quota turned soft since this process looked (a plan changed elsewhere): the consume has
             // committed, so its thresholds get a transaction of their own (a record never written is made by
             // the next consume).
-            const done = await this.#d.store.transaction((tx) =>
-              this.#thresholds.check(
-                tx,
-                req.tenantId,
-                req.quota,
-                out.used,
-                out.limit,
-                out.periodStart,
-                req.now,
-              ),
+            await this.#d.store.transaction((t) =>
+              this.#thresholds.check(t, tenantId, q.quota, out.used, out.limit, out.periodStart, req.now),
             );
-            done();
           }
           return {
-            tenantId: req.tenantId,
-            quota: req.quota,
-            amount: req.amount,
+            tenantId,
+            quota: q.quota,
+            amount: q.amount,
             used: out.used,
             limit: out.limit,
             remaining: remaining(out.limit, out.used),
@@ -121,193 +139,151 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
           };
         }
         case 'exceeded':
-          throw await this.#exceeded(req.tenantId, req.quota, out.used, out.limit, req.amount, req.now);
+          throw await this.#exceeded(tx, actor, tenantId, q.quota, out.used, out.limit, q.amount, req.now);
         case 'periodEnded':
-          await this.#rollover(req.tenantId, req.quota, out.periodStart, out.periodEnd, req.now);
+          await this.#rollover(tx, tenantId, q.quota, out.periodStart, out.periodEnd, req.now);
           break;
         case 'keyConflict':
           throw new ConflictError(
-            `idempotency key was first used to consume ${out.amount} of ${req.quota}, not ${req.amount}`,
-            { details: { quota: req.quota, firstAmount: out.amount, amount: req.amount } },
+            `idempotency key was first used to consume ${out.amount} of ${q.quota}, not ${q.amount}`,
+            { details: { quota: q.quota, firstAmount: out.amount, amount: q.amount } },
           );
         case 'missing':
-          throw await this.#missing(req.tenantId, req.quota);
+          throw await this.#missing(tx, tenantId, q.quota);
       }
     }
   }
 
   /** Gives back `amount` of a quota that goes down (storage, workflows); usage never goes below zero. */
-  async release(tenantId: string, quota: string, amount: number): Promise<QuotaUsageItem>;
-  /** Releases a concurrency lease; releasing one already released (or expired) is harmless and returns false. */
-  async release(lease: LeaseRef): Promise<boolean>;
-  async release(
-    tenantOrLease: string | LeaseRef,
-    quota?: string,
-    amount?: number,
-  ): Promise<QuotaUsageItem | boolean> {
-    if (typeof tenantOrLease !== 'string') {
-      const ref = parseInput(
-        leaseRefSchema,
-        { id: tenantOrLease?.id, tenantId: tenantOrLease?.tenantId },
-        'lease',
-      );
-      return this.#d.store.quotas.releaseLease(ref.tenantId, ref.id);
-    }
-    const input = parseInput(releaseSchema, { tenantId: tenantOrLease, quota, amount }, 'quota.release');
-    this.#counted(input.quota);
+  async release(ctx: ExecutionContext, input: ReleaseInput, opts?: TxOptions<P>): Promise<QuotaUsageItem> {
+    const { tenantId } = tenantOf(ctx, 'quota.release');
+    const q = parseInput(releaseSchema, input, 'quota.release');
+    const tx = txOf(opts);
+    this.#counted(q.quota);
     const now = this.#d.clock.now();
     for (;;) {
-      const out = await this.#d.store.quotas.release(input.tenantId, input.quota, input.amount, now);
-      if (out.status === 'released') {
-        const s = out.state;
-        return {
-          quota: s.quota,
-          kind: s.kind,
-          enforcement: s.enforcement,
-          limit: s.limit,
-          overridden: s.overrideLimit !== null,
-          used: s.used,
-          remaining: remaining(s.limit, s.used),
-          periodStart: s.periodStart,
-          periodEnd: s.periodEnd,
-        };
-      }
-      if (out.status === 'missing') throw await this.#missing(input.tenantId, input.quota);
-      await this.#rollover(input.tenantId, input.quota, out.periodStart, out.periodEnd, now);
+      const out = await (tx ?? this.#d.store).quotas.release(tenantId, q.quota, q.amount, now);
+      if (out.status === 'released') return usageItem(out.state, out.state.used);
+      if (out.status === 'missing') throw await this.#missing(tx, tenantId, q.quota);
+      await this.#rollover(tx, tenantId, q.quota, out.periodStart, out.periodEnd, now);
     }
   }
 
   /**
-   * Takes a concurrency slot for `ttlMs`. Expired leases (crashed holders) are reclaimed first; when every
-   * slot is held, QuotaExceededError. Renew before the TTL runs out to keep it.
+   * Gives back exactly what the consume with `idempotencyKey` took, at most once, and only while the period it
+   * was consumed in is current (a closed period's usage is history). A second refund, an unknown or expired
+   * key, or a closed period return `{ refunded: false, amount: 0 }`. A consume retried with a refunded key
+   * counts again.
    */
-  async acquireSlot(
-    tenantId: string,
-    opts: { ttlMs: number; holder?: string; quota?: string },
-  ): Promise<HeldLease> {
-    const id = parseInput(tenantIdSchema, tenantId, 'tenant id');
-    const input = { tenantId: id, ...parseInput(acquireSchema, opts, 'quota.acquireSlot') };
-    if (this.#d.plans.quota(input.quota).kind !== 'concurrency') {
-      throw new ValidationError(`quota ${input.quota} is not a concurrency quota`, [
-        { path: ['quota'], message: 'not a concurrency quota', code: 'custom' },
-      ]);
-    }
+  async refund(ctx: ExecutionContext, input: RefundInput, opts?: TxOptions<P>): Promise<RefundResult> {
+    const { tenantId } = tenantOf(ctx, 'quota.refund');
+    const q = parseInput(refundSchema, input, 'quota.refund');
+    const tx = txOf(opts);
+    this.#counted(q.quota);
     const now = this.#d.clock.now();
-    const lease: Lease = {
-      id: this.#d.ids.next('lease'),
-      tenantId: input.tenantId,
-      quota: input.quota,
-      holder: input.holder ?? null,
-      acquiredAt: now,
-      expiresAt: now + input.ttlMs,
-    };
-    const out = await this.#d.store.quotas.acquireLease(lease, now);
-    if (out.status === 'missing') throw await this.#missing(input.tenantId, input.quota);
-    if (out.reclaimed > 0 && this.#d.events.has('lease.reclaimed')) {
-      await this.#d.events.emit(
-        'lease.reclaimed',
-        { at: now, actor: SYSTEM_ACTOR, tenantId: input.tenantId, quota: input.quota, count: out.reclaimed },
-        { tx: undefined },
-      );
+    const out = await (tx ?? this.#d.store).quotas.refund(tenantId, q.quota, q.idempotencyKey, now);
+    return out.status === 'refunded'
+      ? { refunded: true, amount: out.amount }
+      : { refunded: false, amount: 0 };
+  }
+
+  /**
+   * Takes a concurrency slot of `ctx.tenantId` for `ttlMs`. Expired leases (crashed holders) are reclaimed
+   * first; when every slot is held, QuotaExceededError. Renew before the TTL runs out to keep it.
+   */
+  async acquireSlot(ctx: ExecutionContext, input: AcquireSlotInput, opts?: TxOptions<P>): Promise<HeldLease> {
+    const { tenantId, actor } = tenantOf(ctx, 'quota.acquireSlot');
+    const q = parseInput(acquireSchema, input, 'quota.acquireSlot');
+    const tx = txOf(opts);
+    const out = await acquireSlot(this.#d, tenantId, q, tx);
+    if (out === null) throw await this.#missing(tx, tenantId, q.quota);
+    if ('exceeded' in out) {
+      const { active, limit } = out.exceeded;
+      throw await this.#exceeded(tx, actor, tenantId, q.quota, active, limit, 1, out.now);
     }
-    if (out.status === 'exceeded') {
-      throw await this.#exceeded(input.tenantId, input.quota, out.active, out.limit, 1, now);
-    }
-    return { ...out.lease, ttlMs: input.ttlMs };
+    return out;
   }
 
   /**
    * Extends a lease to `ttlMs` from now; without `ttlMs`, by the TTL the held lease (from `acquireSlot` or
-   * `renew`) carries. A stored lease (from `usage`) carries none: pass `ttlMs`. NotFoundError once it expired or
-   * was released.
+   * `renew`) carries. A stored lease (from `usage`) carries none: pass `ttlMs`. NotFoundError once it expired,
+   * was released, or is another tenant's.
    */
-  async renew(lease: LeaseRef & { ttlMs?: number }, opts: { ttlMs?: number } = {}): Promise<HeldLease> {
-    const ref = parseInput(leaseRefSchema, { id: lease?.id, tenantId: lease?.tenantId }, 'lease');
-    // Not expiresAt - acquiredAt: acquiredAt stays put, so that would grow the TTL by every renewal's age.
-    const ttlMs = parseInput(acquireSchema.shape.ttlMs, opts?.ttlMs ?? lease.ttlMs, 'ttlMs');
-    const now = this.#d.clock.now();
-    const renewed = await this.#d.store.quotas.renewLease(ref.tenantId, ref.id, now + ttlMs, now);
-    if (!renewed) throw new NotFoundError(`lease ${ref.id} is no longer held (expired or released)`);
-    return { ...renewed, ttlMs };
+  async renew(ctx: ExecutionContext, input: RenewInput, opts?: TxOptions<P>): Promise<HeldLease> {
+    const { tenantId } = tenantOf(ctx, 'quota.renew');
+    return renewSlot(this.#d, tenantId, input, txOf(opts));
+  }
+
+  /** Releases a concurrency lease; one already released, expired or of another tenant gives false. */
+  async releaseSlot(ctx: ExecutionContext, input: ReleaseSlotInput, opts?: TxOptions<P>): Promise<boolean> {
+    const { tenantId } = tenantOf(ctx, 'quota.releaseSlot');
+    const q = parseInput(releaseSlotSchema, input, 'quota.releaseSlot');
+    return releaseSlot(this.#d, tenantId, q, txOf(opts));
   }
 
   /**
-   * Overrides one tenant's limit for a quota (null goes back to the plan's). Applies to current usage, which
-   * is kept.
+   * Overrides the limit of one quota of `ctx.tenantId` (null goes back to the plan's). Applies to current usage,
+   * which is kept. Emits `quota.overridden` in the transaction, with `ctx.actor`.
    */
-  async setOverride(
-    tenantId: string,
-    quota: string,
-    limit: number | null,
-    opts?: ChangeOptions<P>,
-  ): Promise<void> {
-    const input = parseInput(overrideSchema, { tenantId, quota, limit }, 'quota.setOverride');
-    this.#d.plans.quota(input.quota);
-    const o = parseInput(changeOptionsSchema, opts, 'options');
+  async setOverride(ctx: ExecutionContext, input: OverrideInput, opts?: TxOptions<P>): Promise<void> {
+    const { tenantId, actor } = tenantOf(ctx, 'quota.setOverride');
+    const q = parseInput(overrideSchema, input, 'quota.setOverride');
+    this.#d.plans.quota(q.quota);
     const at = this.#d.clock.now();
     const run = async (tx: P) => {
-      const tenant = await tx.tenants.get(input.tenantId);
-      if (!tenant) throw new NotFoundError(`tenant ${input.tenantId} not found`);
-      await applyPlanLimits(tx, this.#d.plans, tenant, tenant.plan, at, { [input.quota]: input.limit });
-      await this.#d.events.emit(
-        'quota.overridden',
-        {
-          at,
-          actor: o?.actor ?? SYSTEM_ACTOR,
-          tenantId: input.tenantId,
-          quota: input.quota,
-          limit: input.limit,
-        },
-        { tx },
-      );
+      const tenant = await tx.tenants.get(tenantId);
+      if (!tenant) throw new NotFoundError(`tenant ${tenantId} not found`);
+      await applyPlanLimits(tx, this.#d.plans, tenant, tenant.plan, at, { [q.quota]: q.limit });
+      await emitIn(this.#d, tx, 'quota.overridden', () => ({
+        at,
+        actor,
+        tenantId,
+        quota: q.quota,
+        limit: q.limit,
+      }));
     };
-    if (opts?.tx) await run(opts.tx);
+    const tx = txOf(opts);
+    if (tx) await run(tx);
     else await this.#d.store.transaction(run);
   }
 
-  /** Limits, usage, the current period and the active leases of a tenant, rolling ended periods over first. */
-  async usage(tenantId: string): Promise<TenantUsage> {
-    const id = parseInput(tenantIdSchema, tenantId, 'tenant id');
-    const { tenants, quotas } = this.#d.store;
+  /** Limits, usage, the current period and the active leases of `ctx.tenantId`, rolling ended periods over first. */
+  async usage(ctx: ExecutionContext, opts?: TxOptions<P>): Promise<TenantUsage> {
+    const { tenantId: id } = tenantOf(ctx, 'quota.usage');
+    const tx = txOf(opts);
+    const { tenants, quotas } = tx ?? this.#d.store;
     const tenant = await tenants.get(id);
     if (!tenant) throw new NotFoundError(`tenant ${id} not found`);
     const now = this.#d.clock.now();
     let states = await quotas.list(id);
     const ended = states.filter((s) => s.periodEnd !== null && s.periodEnd <= now);
-    for (const s of ended) await this.#rollover(id, s.quota, s.periodStart!, s.periodEnd!, now);
+    for (const s of ended) await this.#rollover(tx, id, s.quota, s.periodStart!, s.periodEnd!, now);
     if (ended.length > 0) states = await quotas.list(id);
     const leases = await quotas.activeLeases(id, now);
     const periodic = states.filter((s) => s.periodEnd !== null);
-    const items: QuotaUsageItem[] = states.map((s) => {
-      const used = s.kind === 'concurrency' ? leases.filter((l) => l.quota === s.quota).length : s.used;
-      return {
-        quota: s.quota,
-        kind: s.kind,
-        enforcement: s.enforcement,
-        limit: s.limit,
-        overridden: s.overrideLimit !== null,
-        used,
-        remaining: remaining(s.limit, used),
-        periodStart: s.periodStart,
-        periodEnd: s.periodEnd,
-      };
-    });
     return {
       tenantId: id,
       plan: tenant.plan,
       at: now,
       periodStart: periodic.length ? Math.min(...periodic.map((s) => s.periodStart!)) : null,
       periodEnd: periodic.length ? Math.min(...periodic.map((s) => s.periodEnd!)) : null,
-      quotas: items,
+      quotas: states.map((s) =>
+        usageItem(s, s.kind === 'concurrency' ? leases.filter((l) => l.quota === s.quota).length : s.used),
+      ),
       leases,
     };
   }
 
-  /** Closed billing periods of a tenant (optionally one quota), newest first. */
-  async history(tenantId: string, quota?: string): Promise<QuotaPeriodRecord[]> {
-    const id = parseInput(tenantIdSchema, tenantId, 'tenant id');
-    if (quota !== undefined) this.#d.plans.quota(parseInput(consumeSchema.shape.quota, quota, 'quota'));
-    return this.#d.store.quotas.history(id, quota);
+  /** Closed billing periods of `ctx.tenantId` (optionally one quota), newest first. */
+  async history(
+    ctx: ExecutionContext,
+    input?: z.input<typeof historySchema>,
+    opts?: TxOptions<P>,
+  ): Promise<QuotaPeriodRecord[]> {
+    const { tenantId } = tenantOf(ctx, 'quota.history');
+    const { quota } = parseInput(historySchema, input, 'quota.history');
+    if (quota !== undefined) this.#d.plans.quota(quota);
+    return (txOf(opts) ?? this.#d.store).quotas.history(tenantId, quota);
   }
 
   /**
@@ -321,7 +297,8 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
       const due = await this.#d.store.quotas.duePeriods(now, batchSize);
       let progressed = 0;
       for (const p of due) {
-        if (await this.#rollover(p.tenantId, p.quota, p.periodStart, p.periodEnd, now)) progressed++;
+        if (await this.#rollover(undefined, p.tenantId, p.quota, p.periodStart, p.periodEnd, now))
+          progressed++;
       }
       closed += progressed;
       if (due.length < batchSize || progressed === 0) break;
@@ -330,24 +307,20 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     return closed;
   }
 
-  async #consumeSoft(
-    tx: P,
-    req: ConsumeRequest,
-  ): Promise<{ out: ConsumeOutcome; committed: (() => void) | undefined }> {
+  async #consumeIn(tx: P, req: ConsumeRequest): Promise<ConsumeOutcome> {
     const out = await tx.quotas.consume(req);
-    if (out.status !== 'consumed' || out.enforcement !== 'soft' || out.replayed || out.limit <= 0) {
-      return { out, committed: undefined };
+    if (out.status === 'consumed' && out.enforcement === 'soft' && !out.replayed && out.limit > 0) {
+      await this.#thresholds.check(
+        tx,
+        req.tenantId,
+        req.quota,
+        out.used,
+        out.limit,
+        out.periodStart,
+        req.now,
+      );
     }
-    const committed = await this.#thresholds.check(
-      tx,
-      req.tenantId,
-      req.quota,
-      out.used,
-      out.limit,
-      out.periodStart,
-      req.now,
-    );
-    return { out, committed };
+    return out;
   }
 
   // The enforcement of a tenant's quota as last seen by this process (read once, then kept up to date from
@@ -377,40 +350,59 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     }
   }
 
-  async #rollover(tenantId: string, quota: string, periodStart: number, periodEnd: number, now: number) {
-    const tenant = await this.#d.store.tenants.get(tenantId);
-    const next = nextBillingPeriod(now, tenant?.billingAnchorDay ?? null, periodEnd);
-    const closed = await this.#d.store.quotas.rollover(tenantId, quota, periodStart, next, now);
-    if (closed && this.#d.events.has('quota.periodClosed')) {
-      await this.#d.events.emit(
-        'quota.periodClosed',
-        { at: now, actor: SYSTEM_ACTOR, tenantId, quota, periodStart, periodEnd },
-        { tx: undefined },
-      );
-    }
-    return closed;
+  // Closes an ended period in `tx` (the caller's), else in a transaction of its own: the close and its
+  // `quota.periodClosed` event commit together.
+  async #rollover(
+    tx: P | undefined,
+    tenantId: string,
+    quota: string,
+    periodStart: number,
+    periodEnd: number,
+    now: number,
+  ): Promise<boolean> {
+    const run = async (t: P) => {
+      const tenant = await t.tenants.get(tenantId);
+      const next = nextBillingPeriod(now, tenant?.billingAnchorDay ?? null, periodEnd);
+      const closed = await t.quotas.rollover(tenantId, quota, periodStart, next, now);
+      if (closed) {
+        await emitIn(this.#d, t, 'quota.periodClosed', () => ({
+          at: now,
+          actor: SYSTEM_ACTOR,
+          tenantId,
+          quota,
+          periodStart,
+          periodEnd,
+        }));
+      }
+      return closed;
+    };
+    return tx ? run(tx) : this.#d.store.transaction(run);
   }
 
   async #exceeded(
+    tx: P | undefined,
+    actor: Actor,
     tenantId: string,
     quota: string,
     used: number,
     limit: number,
     requested: number,
     now: number,
-  ) {
-    if (this.#d.events.has('quota.exceeded')) {
-      await this.#d.events.emit(
-        'quota.exceeded',
-        { at: now, actor: SYSTEM_ACTOR, tenantId, quota, used, limit, requested },
-        { tx: undefined },
-      );
-    }
+  ): Promise<QuotaExceededError> {
+    await announce(this.#d, tx, 'quota.exceeded', () => ({
+      at: now,
+      actor,
+      tenantId,
+      quota,
+      used,
+      limit,
+      requested,
+    }));
     return new QuotaExceededError({ quota, limit, used, requested, tenantId });
   }
 
-  async #missing(tenantId: string, quota: string): Promise<ValidationError> {
-    const tenant = await this.#d.store.tenants.get(tenantId);
+  async #missing(tx: P | undefined, tenantId: string, quota: string): Promise<ValidationError> {
+    const tenant = await (tx ?? this.#d.store).tenants.get(tenantId);
     if (!tenant) {
       return new ValidationError(`unknown tenant ${tenantId}`, [
         { path: ['tenantId'], message: 'unknown tenant', code: 'custom' },
@@ -421,4 +413,22 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
       [{ path: ['quota'], message: 'quota not provisioned for this tenant', code: 'custom' }],
     );
   }
+}
+
+function txOf<P>(opts: TxOptions<P & TenancyPorts> | undefined): P | undefined {
+  return parseInput(txOptionsSchema, opts, 'options')?.tx as P | undefined;
+}
+
+function usageItem(s: QuotaState, used: number): QuotaUsageItem {
+  return {
+    quota: s.quota,
+    kind: s.kind,
+    enforcement: s.enforcement,
+    limit: s.limit,
+    overridden: s.overrideLimit !== null,
+    used,
+    remaining: remaining(s.limit, used),
+    periodStart: s.periodStart,
+    periodEnd: s.periodEnd,
+  };
 }

@@ -60,9 +60,6 @@ export type HeldLease = Lease & {
   ttlMs: number;
 };
 
-/** A lease reference: the lease itself, or its id and tenant. */
-export type LeaseRef = Pick<Lease, 'id' | 'tenantId'>;
-
 /** What is left before `limit`; null when unlimited. */
 export function remaining(limit: number, used: number): number | null {
   return limit < 0 ? null : Math.max(0, limit - used);

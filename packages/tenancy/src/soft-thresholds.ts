@@ -1,5 +1,5 @@
-import { SYSTEM_ACTOR } from '@ax/core';
-import type { TenancyDeps, TenancyPorts } from './ports.js';
+import { hasCommitScope, onCommit, SYSTEM_ACTOR } from '@ax/core';
+import { emitIn, type TenancyDeps, type TenancyPorts } from './ports.js';
 import { SOFT_THRESHOLDS } from './quota-types.js';
 
 /**
@@ -21,7 +21,7 @@ export class SoftThresholds<P extends TenancyPorts> {
 
   /**
    * Records and announces, in `tx`, the thresholds `used` has reached for the first time in this period and
-   * limit. Returns what to call once `tx` has committed (it remembers the records; a rollback must not).
+   * limit. Remembers them once `tx` has committed (a rollback must not).
    */
   async check(
     tx: P,
@@ -31,7 +31,7 @@ export class SoftThresholds<P extends TenancyPorts> {
     limit: number,
     periodStart: number | null,
     now: number,
-  ): Promise<() => void> {
+  ): Promise<void> {
     const cacheKey = `${tenantId}|${quota}|${periodStart ?? 0}|${limit}`;
     const known = this.#recorded.get(cacheKey) ?? 0;
     let reached = 0;
@@ -40,18 +40,22 @@ export class SoftThresholds<P extends TenancyPorts> {
       reached = t;
       if (t <= known) continue;
       if (!(await tx.quotas.recordThreshold(tenantId, quota, periodStart ?? 0, t, now))) continue;
-      if (this.#d.events.has('quota.threshold')) {
-        await this.#d.events.emit(
-          'quota.threshold',
-          { at: now, actor: SYSTEM_ACTOR, tenantId, quota, threshold: t, used, limit, periodStart },
-          { tx },
-        );
-      }
+      await emitIn(this.#d, tx, 'quota.threshold', () => ({
+        at: now,
+        actor: SYSTEM_ACTOR,
+        tenantId,
+        quota,
+        threshold: t,
+        used,
+        limit,
+        periodStart,
+      }));
     }
-    return () => {
+    if (reached <= known || !hasCommitScope(tx)) return; // a cache only: without a commit scope, skip it
+    onCommit(tx, () => {
       if (reached <= (this.#recorded.get(cacheKey) ?? 0)) return;
       if (this.#recorded.size >= 10_000) this.#recorded.clear();
       this.#recorded.set(cacheKey, reached);
-    };
+    });
   }
 }

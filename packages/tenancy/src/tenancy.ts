@@ -1,13 +1,15 @@
 import {
   type Clock,
   createIdGenerator,
+  EventBus,
+  type EventBusOptions,
   type IdGenerator,
   parseInput,
   systemClock,
   type Transactional,
 } from '@ax/core';
 import { z } from 'zod';
-import { type TenancyEmitter, TypedEmitter } from './events.js';
+import type { TenancyEventBus, TenancyEvents } from './events.js';
 import { PlanCatalog } from './plans.js';
 import type { TenancyPorts } from './ports.js';
 import { QuotaService } from './quota-service.js';
@@ -24,6 +26,8 @@ export interface TenancyOptions<P extends TenancyPorts> {
   plans?: PlanCatalog;
   /** How long idempotency keys are kept at least (default 24 h); periodic quotas keep them to the period's end when later. */
   idempotencyTtlMs?: number;
+  /** Where after-commit listener errors go (default: a process warning). */
+  onEventError?: EventBusOptions<TenancyEvents>['onError'];
 }
 
 /** The tenancy services, sharing one plan catalogue and one event emitter. */
@@ -31,8 +35,11 @@ export interface Tenancy<P extends TenancyPorts> {
   tenants: TenantService<P>;
   quotas: QuotaService<P>;
   plans: PlanCatalog;
-  /** Typed events for audit: `events.on('tenant.suspended', (e, { tx }) => …)`. */
-  events: TenancyEmitter<P>;
+  /**
+   * Typed events: `events.inTransaction('tenant.suspended', (e, { tx }) => …)` to write (audit) in the change's
+   * transaction, `events.afterCommit(name, (e) => …)` to observe once it committed.
+   */
+  events: TenancyEventBus<P>;
 }
 
 const ttlSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -45,7 +52,7 @@ export function createTenancy<P extends TenancyPorts>(opts: TenancyOptions<P>): 
     clock,
     ids: opts.ids ?? createIdGenerator(clock),
     plans: opts.plans ?? new PlanCatalog(),
-    events: new TypedEmitter() as TenancyEmitter<P>,
+    events: new EventBus<TenancyEvents, P>(opts.onEventError ? { onError: opts.onEventError } : {}),
   };
   return {
     tenants: new TenantService(deps),

@@ -1,26 +1,27 @@
 import {
   ConflictError,
+  type ExecutionContext,
   isId,
   NotFoundError,
   parseInput,
-  SYSTEM_ACTOR,
   type Tenant,
   type TenantPatch,
   type TenantStatus,
   TenantSuspendedError,
 } from '@ax/core';
 import type { z } from 'zod';
+import { actorOf, tenantOf } from './context.js';
 import type { EventBase, TenancyEvents } from './events.js';
 import { applyPlanLimits } from './limits.js';
-import { planNameSchema } from './plans.js';
-import type { ChangeOptions, TenancyDeps, TenancyPorts } from './ports.js';
+import { emitIn, type TenancyDeps, type TenancyPorts, type TxOptions } from './ports.js';
 import {
-  changeOptionsSchema,
+  changePlanSchema,
   createTenantSchema,
   listTenantsSchema,
-  reasonSchema,
+  suspendSchema,
   tenantIdSchema,
   tenantRefSchema,
+  txOptionsSchema,
   updateTenantSchema,
 } from './schemas.js';
 
@@ -28,6 +29,10 @@ import {
 export type CreateTenantInput = z.input<typeof createTenantSchema>;
 /** Input of {@link TenantService.update}. */
 export type UpdateTenantInput = z.input<typeof updateTenantSchema>;
+/** Input of {@link TenantService.changePlan}. */
+export type ChangePlanInput = z.input<typeof changePlanSchema>;
+/** Input of {@link TenantService.suspend}. */
+export type SuspendTenantInput = z.input<typeof suspendSchema>;
 /** Input of {@link TenantService.list}. */
 export type ListTenantsInput = z.input<typeof listTenantsSchema>;
 
@@ -39,8 +44,9 @@ export interface TenantPage {
 
 /**
  * Tenant lifecycle: create (with its quotas, in one transaction), read, page, update, change plan, suspend,
- * activate, soft delete, explicit purge, and the `requireActive` guard. Every change emits a typed event
- * inside its transaction.
+ * activate, soft delete, explicit purge, and the `requireActive` guard. Every change takes the execution
+ * context (the tenant it changes is `ctx.tenantId`, who acts is `ctx.actor`), its input, and `{ tx }` to run
+ * in the caller's transaction; it emits a typed event inside its transaction.
  */
 export class TenantService<P extends TenancyPorts = TenancyPorts> {
   readonly #d: TenancyDeps<P>;
@@ -50,12 +56,16 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
     this.#d = deps;
   }
 
-  /** Creates a tenant and its quotas (the plan's limits, plus `overrides`) in one transaction. */
-  async create(input: CreateTenantInput, opts?: ChangeOptions<P>): Promise<Tenant> {
+  /**
+   * Creates a tenant and its quotas (the plan's limits, plus `overrides`) in one transaction. `ctx.actor` acts;
+   * `ctx.tenantId` is not read (by convention `PLATFORM_TENANT_ID`: creating a tenant is a platform action).
+   */
+  async create(ctx: ExecutionContext, input: CreateTenantInput, opts?: TxOptions<P>): Promise<Tenant> {
+    const actor = actorOf(ctx, 'tenant.create');
     const data = parseInput(createTenantSchema, input, 'tenant.create');
     this.#d.plans.plan(data.plan);
     for (const q of Object.keys(data.overrides ?? {})) this.#d.plans.quota(q);
-    return this.#change(opts, async (tx, base) => {
+    return this.#change(actor, opts, async (tx, base) => {
       const tenant: Tenant = {
         id: this.#d.ids.next('tenant'),
         slug: data.slug,
@@ -99,11 +109,11 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
     return { items, nextCursor: items.length === q.limit ? items[items.length - 1]!.id : null };
   }
 
-  /** Renames a tenant or changes its billing anchor (the current period runs to its end). */
-  async update(id: string, input: UpdateTenantInput, opts?: ChangeOptions<P>): Promise<Tenant> {
-    const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
+  /** Renames `ctx.tenantId` or changes its billing anchor (the current period runs to its end). */
+  async update(ctx: ExecutionContext, input: UpdateTenantInput, opts?: TxOptions<P>): Promise<Tenant> {
+    const { tenantId, actor } = tenantOf(ctx, 'tenant.update');
     const patch = parseInput(updateTenantSchema, input, 'tenant.update');
-    return this.#change(opts, async (tx, base) => {
+    return this.#change(actor, opts, async (tx, base) => {
       const previous = await this.#load(tx, tenantId);
       const tenant = await this.#patch(tx, tenantId, { ...patch, updatedAt: base.at });
       await this.#emit('tenant.updated', { ...base, tenant, previous }, tx);
@@ -111,12 +121,12 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
     });
   }
 
-  /** Moves a tenant to another plan: the new limits apply to current usage, which is never reset. */
-  async changePlan(id: string, plan: string, opts?: ChangeOptions<P>): Promise<Tenant> {
-    const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
-    const to = parseInput(planNameSchema, plan, 'plan');
+  /** Moves `ctx.tenantId` to another plan: the new limits apply to current usage, which is never reset. */
+  async changePlan(ctx: ExecutionContext, input: ChangePlanInput, opts?: TxOptions<P>): Promise<Tenant> {
+    const { tenantId, actor } = tenantOf(ctx, 'tenant.changePlan');
+    const to = parseInput(changePlanSchema, input, 'tenant.changePlan').plan;
     this.#d.plans.plan(to);
-    return this.#change(opts, async (tx, base) => {
+    return this.#change(actor, opts, async (tx, base) => {
       const previous = await this.#load(tx, tenantId);
       const tenant = await this.#patch(tx, tenantId, { plan: to, updatedAt: base.at });
       await applyPlanLimits(tx, this.#d.plans, tenant, to, base.at);
@@ -129,20 +139,20 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
    * Re-applies the tenant's current plan: provisions quotas defined since the tenant was created and
    * refreshes limits after a plan's definition changed. Idempotent.
    */
-  async syncQuotas(id: string, opts?: ChangeOptions<P>): Promise<Tenant> {
-    const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
-    return this.#change(opts, async (tx, base) => {
+  async syncQuotas(ctx: ExecutionContext, opts?: TxOptions<P>): Promise<Tenant> {
+    const { tenantId, actor } = tenantOf(ctx, 'tenant.syncQuotas');
+    return this.#change(actor, opts, async (tx, base) => {
       const tenant = await this.#load(tx, tenantId);
       await applyPlanLimits(tx, this.#d.plans, tenant, tenant.plan, base.at);
       return tenant;
     });
   }
 
-  /** Suspends a tenant; `requireActive` then throws TenantSuspendedError carrying `reason`. */
-  async suspend(id: string, reason: string, opts?: ChangeOptions<P>): Promise<Tenant> {
-    const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
-    const why = parseInput(reasonSchema, reason, 'suspension reason');
-    return this.#change(opts, async (tx, base) => {
+  /** Suspends `ctx.tenantId`; `requireActive` then throws TenantSuspendedError carrying `reason`. */
+  async suspend(ctx: ExecutionContext, input: SuspendTenantInput, opts?: TxOptions<P>): Promise<Tenant> {
+    const { tenantId, actor } = tenantOf(ctx, 'tenant.suspend');
+    const why = parseInput(suspendSchema, input, 'tenant.suspend').reason;
+    return this.#change(actor, opts, async (tx, base) => {
       const current = await this.#load(tx, tenantId);
       if (current.status === 'deleted') throw new ConflictError(`tenant ${tenantId} is deleted`);
       const tenant = await this.#patch(tx, tenantId, {
@@ -155,10 +165,10 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
     });
   }
 
-  /** Makes a suspended (or soft-deleted) tenant active again. */
-  async activate(id: string, opts?: ChangeOptions<P>): Promise<Tenant> {
-    const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
-    return this.#change(opts, async (tx, base) => {
+  /** Makes `ctx.tenantId`, suspended (or soft-deleted), active again. */
+  async activate(ctx: ExecutionContext, opts?: TxOptions<P>): Promise<Tenant> {
+    const { tenantId, actor } = tenantOf(ctx, 'tenant.activate');
+    return this.#change(actor, opts, async (tx, base) => {
       const current = await this.#load(tx, tenantId);
       const tenant = await this.#patch(tx, tenantId, {
         status: 'active',
@@ -171,9 +181,9 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
   }
 
   /** Soft delete: the tenant stays, with status `deleted`, until {@link TenantService.purge}. */
-  async delete(id: string, opts?: ChangeOptions<P>): Promise<Tenant> {
-    const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
-    return this.#change(opts, async (tx, base) => {
+  async delete(ctx: ExecutionContext, opts?: TxOptions<P>): Promise<Tenant> {
+    const { tenantId, actor } = tenantOf(ctx, 'tenant.delete');
+    return this.#change(actor, opts, async (tx, base) => {
       await this.#load(tx, tenantId);
       const tenant = await this.#patch(tx, tenantId, {
         status: 'deleted',
@@ -186,9 +196,9 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
   }
 
   /** Removes a soft-deleted tenant and its quota data for good. ConflictError unless it was deleted first. */
-  async purge(id: string, opts?: ChangeOptions<P>): Promise<void> {
-    const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
-    await this.#change(opts, async (tx, base) => {
+  async purge(ctx: ExecutionContext, opts?: TxOptions<P>): Promise<void> {
+    const { tenantId, actor } = tenantOf(ctx, 'tenant.purge');
+    await this.#change(actor, opts, async (tx, base) => {
       const current = await this.#load(tx, tenantId);
       if (current.status !== 'deleted') {
         throw new ConflictError(`tenant ${tenantId} must be deleted before it is purged`);
@@ -199,12 +209,21 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
   }
 
   /**
-   * The tenant, if active. TenantSuspendedError (with the reason) for suspended and deleted tenants,
-   * NotFoundError for unknown ones.
+   * The tenant (an id, or a context's `tenantId`), if active. TenantSuspendedError (with the reason) for
+   * suspended and deleted tenants, NotFoundError for unknown ones. With `{ tx }`, read in that transaction.
    */
-  async requireActive(id: string): Promise<Tenant> {
+  async requireActive(
+    tenant: string | Pick<ExecutionContext, 'tenantId'>,
+    opts?: TxOptions<P>,
+  ): Promise<Tenant> {
+    const id = typeof tenant === 'string' ? tenant : tenant?.tenantId;
     const tenantId = parseInput(tenantIdSchema, id, 'tenant id');
-    const tenant = await this.#d.store.tenants.get(tenantId);
+    const tx = parseInput(txOptionsSchema, opts, 'options')?.tx as P | undefined;
+    const found = await (tx ?? this.#d.store).tenants.get(tenantId);
+    return this.#active(tenantId, found);
+  }
+
+  #active(tenantId: string, tenant: Tenant | null): Tenant {
     if (!tenant) throw new NotFoundError(`tenant ${tenantId} not found`);
     if (tenant.status !== 'active') {
       throw new TenantSuspendedError(tenantId, tenant.statusReason ?? tenant.status, {
@@ -215,13 +234,14 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
   }
 
   async #change<T>(
-    opts: ChangeOptions<P> | undefined,
+    actor: EventBase['actor'],
+    opts: TxOptions<P> | undefined,
     fn: (tx: P, base: EventBase) => Promise<T>,
   ): Promise<T> {
-    const o = parseInput(changeOptionsSchema, opts, 'options');
-    const base: EventBase = { at: this.#d.clock.now(), actor: o?.actor ?? SYSTEM_ACTOR };
-    if (opts?.tx) return fn(opts.tx, base);
-    return this.#d.store.transaction((tx) => fn(tx, base));
+    const tx = parseInput(txOptionsSchema, opts, 'options')?.tx as P | undefined;
+    const base: EventBase = { at: this.#d.clock.now(), actor };
+    if (tx) return fn(tx, base);
+    return this.#d.store.transaction((t) => fn(t, base));
   }
 
   async #load(tx: P, tenantId: string): Promise<Tenant> {
@@ -236,7 +256,7 @@ export class TenantService<P extends TenancyPorts = TenancyPorts> {
     return tenant;
   }
 
-  #emit<K extends keyof TenancyEvents>(name: K, event: TenancyEvents[K], tx: P): void | Promise<void> {
-    return this.#d.events.emit(name, event, { tx });
+  #emit<K extends keyof TenancyEvents>(name: K, event: TenancyEvents[K], tx: P): Promise<void> {
+    return emitIn(this.#d, tx, name, () => event);
   }
 }

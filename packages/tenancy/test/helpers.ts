@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock, type StorePorts } from '@ax/core';
+import {
+  createContext,
+  type ExecutionContext,
+  ManualClock,
+  PLATFORM_TENANT_ID,
+  type StorePorts,
+  SYSTEM_ACTOR,
+} from '@ax/core';
 import { openSqliteStore, type SqliteStore } from '@ax/store-sqlite';
 import BetterSqlite3 from 'better-sqlite3';
 import { createTenancy, type PlanCatalog, type Tenancy } from '../src/index.js';
@@ -58,4 +65,15 @@ export function quotaRow(raw: BetterSqlite3.Database, tenantId: string, quota: s
   return raw.prepare('SELECT * FROM ax_quotas WHERE tenant_id = ? AND quota = ?').get(tenantId, quota) as
     | { used: number; quota_limit: number; period_start: number | null; period_end: number | null }
     | undefined;
+}
+
+/** The operator acting on the whole installation (creating tenants). */
+export const OPERATOR: ExecutionContext = createContext({
+  tenantId: PLATFORM_TENANT_ID,
+  actor: SYSTEM_ACTOR,
+});
+
+/** A context acting in `tenantId`, as the system operator unless `actor` is given. */
+export function at(tenantId: string, actor: ExecutionContext['actor'] = SYSTEM_ACTOR): ExecutionContext {
+  return { tenantId, actor };
 }

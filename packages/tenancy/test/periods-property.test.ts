@@ -2,7 +2,7 @@ import { ConflictError, QuotaExceededError } from '@ax/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../src/index.js';
-import { makeEnv, quotaRow } from './helpers.js';
+import { at, makeEnv, quotaRow, OPERATOR } from './helpers.js';
 
 type Cmd =
   | { op: 'consume'; amount: number; key: string | null }
@@ -59,8 +59,8 @@ describe('periods, as a property', () => {
           const env = await makeEnv({ start });
           try {
             const { tenants, quotas } = env.tenancy;
-            const t = await tenants.create({ name: 'P', slug: 'prop' });
-            await quotas.setOverride(t.id, 'executionsThisMonth', LIMIT);
+            const t = await tenants.create(OPERATOR, { name: 'P', slug: 'prop' });
+            await quotas.setOverride(at(t.id), { quota: 'executionsThisMonth', limit: LIMIT });
             const totals = new Map<string, number>([[monthOf(start), 0]]);
             // key -> first amount and expiry: the later of its period's end and 24 h (DEFAULT_IDEMPOTENCY_TTL_MS)
             const keys = new Map<string, { amount: number; expiresAt: number }>();
@@ -79,19 +79,18 @@ describe('periods, as a property', () => {
                 continue;
               }
               if (c.op === 'release') {
-                const r = await quotas.release(t.id, 'executionsThisMonth', c.amount);
+                const r = await quotas.release(at(t.id), { quota: 'executionsThisMonth', amount: c.amount });
                 totals.set(month, Math.max(0, used - c.amount));
                 expect(r.used).toBe(totals.get(month));
               } else {
                 const held = c.key === null ? undefined : keys.get(c.key);
                 const prior = held && held.expiresAt > now ? held.amount : undefined;
                 const outcome = await quotas
-                  .consume(
-                    t.id,
-                    'executionsThisMonth',
-                    c.amount,
-                    c.key ? { idempotencyKey: c.key } : undefined,
-                  )
+                  .consume(at(t.id), {
+                    quota: 'executionsThisMonth',
+                    amount: c.amount,
+                    ...(c.key ? { idempotencyKey: c.key } : {}),
+                  })
                   .catch((e) => e);
                 if (prior !== undefined) {
                   replay = true;
@@ -122,11 +121,11 @@ describe('periods, as a property', () => {
             }
             await quotas.resetExpiredPeriods();
             const current = monthOf(env.clock.now());
-            const history = await quotas.history(t.id, 'executionsThisMonth');
+            const history = await quotas.history(at(t.id), { quota: 'executionsThisMonth' });
             const stored = new Map(history.map((h) => [monthOf(h.periodStart), h.used]));
             stored.set(
               current,
-              (await quotas.usage(t.id)).quotas.find((q) => q.quota === 'executionsThisMonth')!.used,
+              (await quotas.usage(at(t.id))).quotas.find((q) => q.quota === 'executionsThisMonth')!.used,
             );
             for (const [m, total] of totals) {
               if (m === current || total > 0 || stored.has(m)) expect(stored.get(m), m).toBe(total);

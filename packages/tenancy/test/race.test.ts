@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { QuotaExceededError } from '@ax/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { METERED } from './fixtures/metered.js';
-import { type Env, makeEnv, quotaRow } from './helpers.js';
+import { at, type Env, makeEnv, quotaRow, OPERATOR } from './helpers.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'consumer.ts');
 const threadBoot = join(import.meta.dirname, 'fixtures', 'thread-boot.mjs');
@@ -92,8 +92,8 @@ afterEach(() => env.cleanup());
 describe('concurrent consumers on one SQLite file', () => {
   it('4 processes and 4 worker threads, 2,000 consumes for a limit of 1,000: exactly 1,000 succeed, no SQLITE_BUSY', async () => {
     const { tenants, quotas } = env.tenancy;
-    const t = await tenants.create({ name: 'Race', slug: 'race' });
-    await quotas.setOverride(t.id, 'executionsThisMonth', 1000);
+    const t = await tenants.create(OPERATOR, { name: 'Race', slug: 'race' });
+    await quotas.setOverride(at(t.id), { quota: 'executionsThisMonth', limit: 1000 });
     const reports = await race(env, t.id, 'consume', 250);
     expect(reports).toHaveLength(8);
     expect(reports.flatMap((r) => r.errors)).toEqual([]);
@@ -104,7 +104,7 @@ describe('concurrent consumers on one SQLite file', () => {
 
   it('one idempotency key retried concurrently from 8 racers consumes once', async () => {
     const { tenants } = env.tenancy;
-    const t = await tenants.create({ name: 'Race', slug: 'race' });
+    const t = await tenants.create(OPERATOR, { name: 'Race', slug: 'race' });
     const reports = await race(env, t.id, 'idempotent', 25);
     expect(reports.flatMap((r) => r.errors)).toEqual([]);
     expect(reports.reduce((n, r) => n + r.ok!, 0)).toBe(1);
@@ -117,8 +117,8 @@ describe('soft-limit thresholds across processes', () => {
   it('8 racers push a soft quota to 200%: each threshold is announced exactly once, by one of them', async () => {
     const { tenants } = env.tenancy;
     env.tenancy.plans.definePlan(METERED);
-    const t = await tenants.create({ name: 'Race', slug: 'race' });
-    await tenants.changePlan(t.id, 'metered');
+    const t = await tenants.create(OPERATOR, { name: 'Race', slug: 'race' });
+    await tenants.changePlan(at(t.id), { plan: 'metered' });
     const reports = await race(env, t.id, 'soft', 25, 'apiCallsThisMonth');
     expect(reports.flatMap((r) => r.errors)).toEqual([]);
     expect(reports.reduce((n, r) => n + r.ok!, 0)).toBe(200);
@@ -132,7 +132,7 @@ describe('soft-limit thresholds across processes', () => {
 describe('a crashed lease holder', () => {
   it('a SIGKILLed child’s slots hold the limit until their TTL, then come back', async () => {
     const { tenants, quotas } = env.tenancy;
-    const t = await tenants.create({ name: 'Crash', slug: 'crash' }); // free: 2 concurrent
+    const t = await tenants.create(OPERATOR, { name: 'Crash', slug: 'crash' }); // free: 2 concurrent
     let held!: (leases: NonNullable<Report['leases']>) => void;
     const heldP = new Promise<NonNullable<Report['leases']>>((r) => {
       held = r;
@@ -159,14 +159,14 @@ describe('a crashed lease holder', () => {
     expect(leases).toHaveLength(2);
     // before the TTL: the dead holder's slots still count
     env.clock.set(START + 29_999);
-    await expect(quotas.acquireSlot(t.id, { ttlMs: 1000 })).rejects.toBeInstanceOf(QuotaExceededError);
-    expect((await quotas.usage(t.id)).leases.map((l) => l.id)).toEqual(leases.map((l) => l.id));
+    await expect(quotas.acquireSlot(at(t.id), { ttlMs: 1000 })).rejects.toBeInstanceOf(QuotaExceededError);
+    expect((await quotas.usage(at(t.id))).leases.map((l) => l.id)).toEqual(leases.map((l) => l.id));
     // at the TTL: reclaimed on the next acquire
     env.clock.set(START + 30_000);
-    const a = await quotas.acquireSlot(t.id, { ttlMs: 1000 });
-    const b = await quotas.acquireSlot(t.id, { ttlMs: 1000 });
-    await expect(quotas.acquireSlot(t.id, { ttlMs: 1000 })).rejects.toBeInstanceOf(QuotaExceededError);
-    expect((await quotas.usage(t.id)).leases.map((l) => l.id)).toEqual([a.id, b.id]);
+    const a = await quotas.acquireSlot(at(t.id), { ttlMs: 1000 });
+    const b = await quotas.acquireSlot(at(t.id), { ttlMs: 1000 });
+    await expect(quotas.acquireSlot(at(t.id), { ttlMs: 1000 })).rejects.toBeInstanceOf(QuotaExceededError);
+    expect((await quotas.usage(at(t.id))).leases.map((l) => l.id)).toEqual([a.id, b.id]);
     expect(
       env.raw.prepare('SELECT id FROM ax_quota_leases WHERE tenant_id = ? ORDER BY id').all(t.id),
     ).toEqual([{ id: a.id }, { id: b.id }]);

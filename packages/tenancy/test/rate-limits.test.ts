@@ -2,13 +2,13 @@ import { AxError, RateLimitExceededError, ValidationError } from '@ax/core';
 import { sqliteRateLimitStore } from '@ax/store-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS, RateLimitService, sqliteRateLimiterFactory } from '../src/index.js';
-import { type Env, makeEnv } from './helpers.js';
+import { type Env, makeEnv, OPERATOR } from './helpers.js';
 
 let env: Env;
 let tenantId: string;
 beforeEach(async () => {
   env = await makeEnv();
-  tenantId = (await env.tenancy.tenants.create({ name: 'Acme', slug: 'acme' })).id;
+  tenantId = (await env.tenancy.tenants.create(OPERATOR, { name: 'Acme', slug: 'acme' })).id;
 });
 afterEach(() => env.cleanup());
 
@@ -90,7 +90,7 @@ describe('RateLimitService', () => {
   });
 
   it('a user limited in one tenant is limited everywhere; another user is not', async () => {
-    const other = (await env.tenancy.tenants.create({ name: 'Other', slug: 'other' })).id;
+    const other = (await env.tenancy.tenants.create(OPERATOR, { name: 'Other', slug: 'other' })).id;
     const limits = new RateLimitService({ user: { points: 1, durationSec: 60 } });
     await limits.check({ tenantId, userId: 'usr_a' });
     await expect(limits.check({ tenantId: other, userId: 'usr_a' })).rejects.toBeInstanceOf(

@@ -1,4 +1,4 @@
-import { ConflictError, DEFAULT_TENANT_SLUG, type Tenant } from '@ax/core';
+import { ConflictError, DEFAULT_TENANT_SLUG, PLATFORM_TENANT_ID, type Tenant } from '@ax/core';
 import type { Command } from 'commander';
 import type { CommandAction } from '../program.js';
 import { tenancyServices } from '../services/tenancy.js';
@@ -19,8 +19,8 @@ export function registerInit(program: Command, action: CommandAction): void {
         if (!tenant) {
           try {
             tenant = await tenants.create(
+              { tenantId: PLATFORM_TENANT_ID, actor },
               { name: 'Default', slug: DEFAULT_TENANT_SLUG, plan: 'free' },
-              { actor },
             );
             created = true;
           } catch (err) {
@@ -30,7 +30,7 @@ export function registerInit(program: Command, action: CommandAction): void {
           }
         }
         // a default tenant from before quotas existed (or a quota defined since) gets its plan's quotas
-        if (!created) tenant = await tenants.syncQuotas(tenant.id, { actor });
+        if (!created) tenant = await tenants.syncQuotas({ tenantId: tenant.id, actor });
         const t = tenant;
         ctx.out.result({ db: ctx.dbPath, defaultTenant: t, created }, () =>
           [

@@ -1,4 +1,4 @@
-import type { Tenant } from '@ax/core';
+import { PLATFORM_TENANT_ID, type Tenant } from '@ax/core';
 import type { QuotaUsageItem, TenantUsage } from '@ax/tenancy';
 import type { Command } from 'commander';
 import { table } from '../output.js';
@@ -62,13 +62,13 @@ export function registerTenant(program: Command, action: CommandAction): void {
         const actor = await ctx.authorizePlatform('tenant create');
         const { tenants } = await tenancyServices(ctx);
         const t = await tenants.create(
+          { tenantId: PLATFORM_TENANT_ID, actor },
           {
             name,
             slug: opts.slug,
             plan: opts.plan,
             ...(opts.anchorDay === undefined ? {} : { billingAnchorDay: Number(opts.anchorDay) }),
           },
-          { actor },
         );
         ctx.out.result(t, () => `created tenant ${t.slug} (${t.id}) on plan ${t.plan}`);
       }),
@@ -125,8 +125,8 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, ref: string, opts: { reason: string }) => {
         const { tenants } = await tenancyServices(ctx);
-        const { tenantId, actor } = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
-        const t = await tenants.suspend(tenantId, opts.reason, { actor });
+        const ectx = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
+        const t = await tenants.suspend(ectx, { reason: opts.reason });
         ctx.out.result(t, () => `suspended ${t.slug}: ${t.statusReason}`);
       }),
     );
@@ -137,8 +137,8 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, ref: string) => {
         const { tenants } = await tenancyServices(ctx);
-        const { tenantId, actor } = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
-        const t = await tenants.activate(tenantId, { actor });
+        const ectx = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
+        const t = await tenants.activate(ectx);
         ctx.out.result(t, () => `activated ${t.slug}`);
       }),
     );
@@ -150,8 +150,8 @@ export function registerTenant(program: Command, action: CommandAction): void {
       action(async (ctx, ref: string, plan: string) => {
         const { tenants } = await tenancyServices(ctx);
         const before = await tenants.get(ref);
-        const { actor } = await ctx.authorize(before.id, 'tenant.write');
-        const t = await tenants.changePlan(before.id, plan, { actor });
+        const ectx = await ctx.authorize(before.id, 'tenant.write');
+        const t = await tenants.changePlan(ectx, { plan });
         ctx.out.result(t, () => `${t.slug}: plan ${before.plan} -> ${t.plan}`);
       }),
     );
@@ -163,8 +163,7 @@ export function registerTenant(program: Command, action: CommandAction): void {
       action(async (ctx, ref: string) => {
         const { tenants, quotas } = await tenancyServices(ctx);
         const t = await tenants.get(ref);
-        await ctx.authorize(t.id, 'quota.read');
-        const usage = await quotas.usage(t.id);
+        const usage = await quotas.usage(await ctx.authorize(t.id, 'quota.read'));
         ctx.out.result(usage, () => describeUsage(usage, t.slug));
       }),
     );

@@ -2,7 +2,7 @@ import type { AuditEventInput, AuditLog } from '@ax/audit';
 import type { Actor, StorePorts } from '@ax/core';
 import type { ChangeEvent, RbacEvents, TypedEmitter as RbacTypedEmitter } from '@ax/rbac';
 import type { SecretChangeRecorder, SecretEvent, SecretEvents } from '@ax/secrets';
-import type { EventContext, TenancyEmitter, TenancyEvents } from '@ax/tenancy';
+import type { TenancyEventBus, TenancyEvents } from '@ax/tenancy';
 
 type RbacEmitter = RbacTypedEmitter<RbacEvents>;
 
@@ -89,20 +89,20 @@ const MAP: Mappers = {
 };
 
 /**
- * Records every @ax/tenancy event in the audit log, with the event's actor, in the tenant it concerns. When the
- * change runs in a transaction the event is written in it (`audit.record(tx, …)`), so both commit or neither;
- * a failure to record fails the change. Returns a function that unsubscribes.
+ * Records every @ax/tenancy event in the audit log, with the event's actor, in the tenant it concerns. Each is an
+ * in-transaction listener: the event is written in the change's transaction (`audit.record(tx, …)`), so both
+ * commit or neither, and a failure to record fails the change. (@ax/tenancy emits every event inside a
+ * transaction when it has in-transaction listeners: refusals get a transaction of their own.) Returns a
+ * function that unsubscribes.
  */
 export function wireTenancyAudit<P extends StorePorts>(
-  events: TenancyEmitter<P>,
+  events: TenancyEventBus<P>,
   audit: AuditLog,
 ): () => void {
   const offs = (Object.keys(MAP) as (keyof TenancyEvents)[]).map((name) =>
-    events.on(name, async (e: TenancyEvents[typeof name], { tx }: EventContext<P>) => {
+    events.inTransaction(name, async (e: TenancyEvents[typeof name], { tx }) => {
       const m = (MAP[name] as (x: typeof e) => Mapped)(e);
-      const ctx = { tenantId: m.tenantId, actor: m.actor };
-      if (tx) await audit.record(tx, ctx, m.event);
-      else await audit.append(ctx, m.event);
+      await audit.record(tx, { tenantId: m.tenantId, actor: m.actor }, m.event);
     }),
   );
   return () => {

@@ -79,6 +79,17 @@ export type ReleaseOutcome =
   | { status: 'periodEnded'; periodStart: number; periodEnd: number }
   | { status: 'missing' };
 
+/**
+ * What a refund did: `refunded` gave back exactly the amount the key consumed (never below zero);
+ * `unknown` means no live record of that key; `alreadyRefunded` that an earlier refund gave it back;
+ * `periodClosed` that the period it was consumed in is over (its usage is history and stays).
+ */
+export type RefundOutcome =
+  | { status: 'refunded'; amount: number; state: QuotaState }
+  | { status: 'unknown' }
+  | { status: 'alreadyRefunded'; amount: number }
+  | { status: 'periodClosed'; amount: number };
+
 /** A past period's usage, kept for reports. */
 export interface QuotaPeriodRecord {
   tenantId: string;
@@ -131,6 +142,12 @@ export interface QuotaStore {
    * (roll it over first).
    */
   release(tenantId: string, quota: string, amount: number, now: number): Promise<ReleaseOutcome>;
+  /**
+   * Gives back what the idempotency `key` consumed, at most once: marks its record refunded and subtracts its
+   * amount (never below zero) in one atomic step, only while the quota's current period is the one the key
+   * consumed in. A consume retried with a refunded key counts again (and may be refunded again).
+   */
+  refund(tenantId: string, quota: string, key: string, now: number): Promise<RefundOutcome>;
   /**
    * Closes the period starting at `from` if it is still current and ended by `now`: keeps its usage in the
    * history, resets usage and starts `[next.start, next.end)`. False when another caller already did.

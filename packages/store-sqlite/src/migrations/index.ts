@@ -4,11 +4,12 @@ import { keyringSecretsMigration } from './0002-keyring-secrets.js';
 import { rbacMigration } from './0003-rbac.js';
 import { tenancyMigration } from './0004-tenancy.js';
 import { auditMigration } from './0005-audit.js';
+import { quotaRefundsMigration } from './0006-quota-refunds.js';
 
 /**
  * Every migration this adapter knows, in order. Forward-only: never edit one that has shipped; add the next.
- * Numbers are reserved per domain so parallel work does not collide: 1 core, 2 secrets/keyring, 3 rbac,
- * 4 tenancy, 5 audit, 6 backup.
+ * Numbers 1-5 were the first schema of each domain (1 core, 2 secrets/keyring, 3 rbac, 4 tenancy, 5 audit);
+ * later changes take the next free number.
  */
 export const MIGRATIONS: readonly Migration[] = [
   coreMigration,
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   rbacMigration,
   tenancyMigration,
   auditMigration,
+  quotaRefundsMigration,
 ];
