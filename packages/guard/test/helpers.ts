@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { AuditLog } from '@ax/audit';
 import {
   createContext,
-  createIdGenerator,
   type ExecutionContext,
   type MacSigner,
   ManualClock,
+  PLATFORM_TENANT_ID,
   type StorePorts,
   SYSTEM_ACTOR,
 } from '@ax/core';
@@ -16,7 +16,6 @@ import { createRbac, type Rbac } from '@ax/rbac';
 import { openSqliteStore, type SqliteStore } from '@ax/store-sqlite';
 import { makeUser } from '@ax/store-testkit';
 import { createTenancy, RateLimitService, type Tenancy } from '@ax/tenancy';
-import { shim } from './shim.js';
 import { createGuard, type Guard, type GuardOptions, guardAuditActions } from '../src/index.js';
 
 /** HMAC-SHA256 with one key: stands in for the keyring's `macSigner('audit')`. */
@@ -80,12 +79,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const file = options.file ?? join(dir, 'guard.db');
   const store = await openSqliteStore(file);
   const clock = new ManualClock();
-  const tenancy = shim(
-    createTenancy({ store, clock }),
-    store,
-    clock,
-    createIdGenerator(clock),
-  ) as Tenancy<StorePorts>;
+  const tenancy = createTenancy<StorePorts>({ store, clock });
   const rbac = createRbac({ store, clock });
   const audit = new AuditLog({
     store,
@@ -98,7 +92,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
     user: { points, durationSec: 60 },
     tenant: { points, durationSec: 60 },
   });
-  const boot = createContext({ tenantId: 'tnt_boot', actor: SYSTEM_ACTOR });
+  const boot = createContext({ tenantId: PLATFORM_TENANT_ID, actor: SYSTEM_ACTOR });
   const tenant = await tenancy.tenants.create(boot, {
     name: 'Acme',
     slug: 'acme',
