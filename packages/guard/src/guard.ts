@@ -50,7 +50,10 @@ export interface GuardOptions<P extends GuardPorts = GuardPorts> {
 
 /** What the guarded work receives. */
 export interface GuardedWork {
-  /** Aborts when a lease renewal failed: the slot may be someone else's now, so stop. */
+  /**
+   * Aborts when a lease renewal failed (the slot may be someone else's now) or the run has ended (an HTTP
+   * client went away): stop the work.
+   */
   signal: AbortSignal;
   /** The concurrency lease, renewed while the work runs; null when the spec asks for none. */
   lease: GuardLease | null;

@@ -24,7 +24,10 @@ export class LeaseKeeper {
     this.#schedule();
   }
 
-  /** Aborts when a renewal failed (the lease may be lost) or the run ended. */
+  /**
+   * Aborts when a renewal failed (the lease may be lost) or the run ended (an HTTP client went away while the
+   * handler still runs): either way the work no longer holds its slot and should stop.
+   */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
@@ -34,11 +37,17 @@ export class LeaseKeeper {
     return this.#lease;
   }
 
-  /** Stops renewing and waits for a renewal in flight, so the lease is not renewed after its release. */
+  /**
+   * Stops renewing, waits for a renewal in flight (so the lease is not renewed after its release), and aborts
+   * the signal for work still listening.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#renewing;
+    if (!this.#controller.signal.aborted) {
+      this.#controller.abort(new ConflictError('the guarded run has ended: its lease is released'));
+    }
   }
 
   #schedule(): void {

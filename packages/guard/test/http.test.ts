@@ -78,6 +78,27 @@ function expectExactlyLimit(answers: Awaited<ReturnType<typeof storm>>, b: Retur
   }
 }
 
+/** A handler that waits for its run's signal; the client gives up once it is inside. */
+async function goneAway(url: string, signalOf: () => Promise<AbortSignal>) {
+  const ac = new AbortController();
+  const answer = fetch(url, { method: 'POST', signal: ac.signal }).catch((e: unknown) => e);
+  const signal = await signalOf();
+  ac.abort();
+  await answer;
+  await h.guard.drain();
+  expect(signal.aborted).toBe(true);
+  expect(h.leaseRows()).toBe(0);
+  expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.started`, `${ACTION}.failed`]);
+}
+
+function inside() {
+  let entered!: (s: AbortSignal) => void;
+  const signal = new Promise<AbortSignal>((r) => {
+    entered = r;
+  });
+  return { signal: () => signal, entered };
+}
+
 function countEvents(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const e of h.events()) out[e.action] = (out[e.action] ?? 0) + 1;
@@ -86,7 +107,8 @@ function countEvents(): Record<string, number> {
 
 describe('@ax/guard/fastify on 127.0.0.1', () => {
   async function serve(routes: (app: FastifyInstance) => void) {
-    const app = Fastify();
+    // The aborted request's socket would hold close() for seconds (Fastify's, not the guard's: seen without it).
+    const app = Fastify({ forceCloseConnections: true });
     await app.register(fastifyGuard, {
       guard: h.guard,
       context: (req) => (req.headers['x-as'] === 'viewer' ? h.viewer : h.dev),
@@ -142,6 +164,20 @@ describe('@ax/guard/fastify on 127.0.0.1', () => {
       `${ACTION}.failed`,
     ]);
     expect(h.leaseRows()).toBe(0);
+  });
+
+  it("a client that goes away fails the run, aborts the handler's signal and frees the slot", async () => {
+    h = await harness();
+    const i = inside();
+    const base = await serve((app) => {
+      app.post('/slow', { ax: spec }, async (req) => {
+        const { signal } = fastifyRun(req);
+        i.entered(signal);
+        await new Promise((r) => signal.addEventListener('abort', r));
+        return { late: true };
+      });
+    });
+    await goneAway(`${base}/slow`, i.signal);
   });
 });
 
@@ -210,5 +246,18 @@ describe('@ax/guard/express on 127.0.0.1', () => {
       `${ACTION}.failed`,
     ]);
     expect(h.leaseRows()).toBe(0);
+  });
+  it("a client that goes away fails the run, aborts the handler's signal and frees the slot", async () => {
+    h = await harness();
+    const i = inside();
+    const base = await serve((app, ax) => {
+      app.post('/slow', ax(spec), async (_req, res) => {
+        const { signal } = expressRun(res);
+        i.entered(signal);
+        await new Promise((r) => signal.addEventListener('abort', r));
+        res.json({ late: true });
+      });
+    });
+    await goneAway(`${base}/slow`, i.signal);
   });
 });
