@@ -1,9 +1,9 @@
 import {
   AxError,
   type Clock,
+  createContext,
   createIdGenerator,
   type ExecutionContext,
-  executionContextSchema,
   ForbiddenError,
   type IdGenerator,
   parseInput,
@@ -156,7 +156,8 @@ export class Guard<P extends GuardPorts = GuardPorts> {
 
   /** Steps 1–5 only: the run is started and must be ended with `complete()` or `fail()`. */
   async begin(ctx: ExecutionContext, spec: GuardSpec): Promise<GuardedRun> {
-    const c = parseInput(executionContextSchema, ctx, 'execution context');
+    // Frozen once here, so the services called below can skip validating it again.
+    const c = createContext(ctx);
     const s = parseInput(guardSpecSchema, spec, 'guard spec');
     const rule = this.#o.rbac.catalog.toRule(s.permission);
     const action = s.action ?? s.permission;
@@ -172,7 +173,12 @@ export class Guard<P extends GuardPorts = GuardPorts> {
       await this.#admit(c, s, rule);
       return await this.#start(c, s, action, runId, resource);
     } catch (err) {
-      const refusal = err instanceof Refusal ? err : isRefusal(err) ? new Refusal(err, err.message) : null;
+      const refusal =
+        err instanceof Refusal
+          ? err
+          : isRefusal(err)
+            ? new Refusal(err, err.message, { details: err.details })
+            : null;
       if (!refusal) throw err;
       await this.#append(c, {
         action: `${action}.denied`,

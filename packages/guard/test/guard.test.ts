@@ -116,6 +116,10 @@ describe('guard.run', () => {
     expect(h.used('workflows')).toBe(0);
     expect(h.leaseRows()).toBe(0);
     expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.denied`]);
+    expect(h.events()[0]!.metadata).toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+      details: { quota: 'workflows' },
+    });
   });
 
   it('the concurrency limit refuses the run past it, while the others hold their slots', async () => {
