@@ -117,7 +117,7 @@ export type {
   RoleRecord,
   StoredRule,
 } from './store/rbac.js';
-export type { Store, StorePorts, Transactional } from './store/store.js';
+export type { Store, StorePorts, Transactional, TransactionOptions } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';
 export { parseInput } from './validate.js';

@@ -3,11 +3,12 @@ import { dirname } from 'node:path';
 import {
   type Clock,
   IntegrityError,
-  openCommitScope,
   type Store,
   type StorePorts,
   systemClock,
+  type TransactionOptions,
 } from '@ax/core';
+import { runTransaction } from '@ax/core/adapter';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { sqliteAuditStore } from './audit.js';
 import { wrapPorts } from './guard-ports.js';
@@ -17,6 +18,7 @@ import { type Migration, type MigrationResult, migrate, pendingMigrations } from
 import { MIGRATIONS } from './migrations/index.js';
 import { sqliteRbacStore } from './rbac.js';
 import { SerialQueue } from './serial-queue.js';
+import { mapBusy } from './sqlite-errors.js';
 import { lazyPort } from './lazy-port.js';
 import { QUOTA_STORE_METHODS, sqliteQuotaStore } from './quotas.js';
 import { sqliteTenantStore } from './tenants.js';
@@ -130,38 +132,56 @@ export class SqliteStore implements Store {
     return this.#queue.run(fn);
   }
 
-  /** Runs `fn` in one IMMEDIATE transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: StorePorts) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in one IMMEDIATE transaction; commits when it resolves, rolls back when it throws. Writers are
+   * serialised (the queue in-process, `BEGIN IMMEDIATE` plus `busy_timeout` across processes), so transactions
+   * are serializable; a lock still busy after `busy_timeout` is a retryable ConflictError, and `fn` is re-run
+   * (up to `retries`, default 5) by the shared runner of `@ax/core/adapter`, which also runs `onCommit` callbacks
+   * only after COMMIT.
+   */
+  transaction<T>(fn: (tx: StorePorts) => Promise<T>, options?: TransactionOptions): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     if (this.#queue.insideJob) {
       return Promise.reject(new Error('nested transaction: use the `tx` ports you were given'));
     }
-    return this.#queue.run(async () => {
-      let open = true;
-      const tx = wrapPorts(this.#ports, (call) =>
-        open ? call() : Promise.reject(new Error('transaction already finished: its ports cannot be used')),
-      );
-      const scope = openCommitScope(tx);
+    return runTransaction(
+      {
+        attempt: <U>(body: (tx: StorePorts) => Promise<U>): Promise<U> => {
+          if (this.#closed) return Promise.reject(new Error('store is closed'));
+          return this.#queue.run(() => this.#attempt(body));
+        },
+      },
+      fn,
+      options,
+    );
+  }
+
+  // One attempt: BEGIN IMMEDIATE, fn, COMMIT (or roll back). A fresh `tx` each time (commit hooks key on it).
+  async #attempt<T>(fn: (tx: StorePorts) => Promise<T>): Promise<T> {
+    let open = true;
+    const tx = wrapPorts(this.#ports, (call) =>
+      open ? call() : Promise.reject(new Error('transaction already finished: its ports cannot be used')),
+    );
+    try {
       this.db.exec('BEGIN IMMEDIATE');
-      this.db.exec(`SAVEPOINT ${WORK_SAVEPOINT}`);
-      const carried: CarriedReservation[] = [];
-      this.#carried = carried;
-      try {
-        const result = await fn(tx);
-        this.db.exec('COMMIT');
-        scope.committed((err) =>
-          process.emitWarning(`after-commit callback failed: ${err instanceof Error ? err.message : err}`),
-        );
-        return result;
-      } catch (err) {
-        scope.discard();
-        this.#rollbackKeepingReservations(carried);
-        throw err;
-      } finally {
-        open = false;
-        this.#carried = null;
-      }
-    });
+    } catch (err) {
+      open = false;
+      throw mapBusy(err);
+    }
+    this.db.exec(`SAVEPOINT ${WORK_SAVEPOINT}`);
+    const carried: CarriedReservation[] = [];
+    this.#carried = carried;
+    try {
+      const result = await fn(tx);
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.#rollbackKeepingReservations(carried);
+      throw mapBusy(err);
+    } finally {
+      open = false;
+      this.#carried = null;
+    }
   }
 
   // Undoes the transaction's work. Encryption blocks the keyring reserved through the store's own port while

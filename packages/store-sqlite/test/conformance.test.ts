@@ -1,5 +1,6 @@
 import { coreStoreSuites } from '@ax/store-testkit';
 import { describe, it } from 'vitest';
-import { sqliteFixture } from './probes.js';
+import { sqliteFullFixture } from './probes-full.js';
 
-coreStoreSuites({ describe, it }, sqliteFixture);
+// Every suite of the testkit, against the SQLite adapter with raw probes on independent connections.
+coreStoreSuites({ describe, it }, sqliteFullFixture);

@@ -1,8 +1,6 @@
 import type { AuditRow } from '@ax/core';
-import type { AuditProbe, StoreFixture } from '@ax/store-testkit';
+import type { AuditProbe } from '@ax/store-testkit';
 import BetterSqlite3 from 'better-sqlite3';
-import type { SqliteStore } from '../src/index.js';
-import { sqliteFixtureWith } from './probes.js';
 
 interface Row {
   tenant_id: string;
@@ -77,11 +75,4 @@ export function sqliteAuditProbe(filename: string): AuditProbe & { raw: BetterSq
       }
     },
   };
-}
-
-/** A fresh file-backed store with its audit probe. */
-export function sqliteAuditFixture(): Promise<
-  StoreFixture<ReturnType<typeof sqliteAuditProbe>> & { store: SqliteStore }
-> {
-  return sqliteFixtureWith(sqliteAuditProbe);
 }

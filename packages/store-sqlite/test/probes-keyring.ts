@@ -1,7 +1,5 @@
-import type { KeyringProbe, StoreFixture } from '@ax/store-testkit';
+import type { KeyringProbe } from '@ax/store-testkit';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SqliteStore } from '../src/index.js';
-import { sqliteFixture } from './probes.js';
 
 /** Raw keyring reads with hand-written SQL on the probe's own connection. */
 export function sqliteKeyringProbe(raw: BetterSqlite3.Database): KeyringProbe {
@@ -33,10 +31,4 @@ export function sqliteKeyringProbe(raw: BetterSqlite3.Database): KeyringProbe {
       ).map((r) => ({ version: r.version, status: r.status, reservedEncryptions: r.reserved_encryptions }));
     },
   };
-}
-
-/** A fresh store with the keyring probe. */
-export async function sqliteKeyringFixture(): Promise<StoreFixture<KeyringProbe> & { store: SqliteStore }> {
-  const f = await sqliteFixture();
-  return { store: f.store, probe: sqliteKeyringProbe(f.probe.raw), cleanup: f.cleanup };
 }

@@ -1,7 +1,6 @@
 import type { RoleAssignment, RoleRecord } from '@ax/core';
-import type { RbacProbe, StoreFixture } from '@ax/store-testkit';
-import type { SqliteStore } from '../src/index.js';
-import { sqliteFixtureWith, sqliteProbe } from './probes.js';
+import type { RbacProbe } from '@ax/store-testkit';
+import { sqliteProbe } from './probes.js';
 
 /** Raw RBAC probes: hand-written SQL on an independent read-only connection. */
 export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof sqliteProbe> {
@@ -66,11 +65,4 @@ export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof
       return raw.prepare('SELECT 1 FROM rbac_super_admins WHERE user_id = ?').get(userId) !== undefined;
     },
   };
-}
-
-/** A fresh store with the RBAC probe. */
-export function sqliteRbacFixture(): Promise<
-  StoreFixture<ReturnType<typeof sqliteRbacProbe>> & { store: SqliteStore }
-> {
-  return sqliteFixtureWith(sqliteRbacProbe);
 }

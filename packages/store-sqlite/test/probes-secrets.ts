@@ -1,8 +1,6 @@
 import type { SecretVersionRecord } from '@ax/core';
-import type { SecretProbe, StoreFixture } from '@ax/store-testkit';
+import type { SecretProbe } from '@ax/store-testkit';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SqliteStore } from '../src/index.js';
-import { sqliteFixture } from './probes.js';
 
 interface Row {
   tenant_id: string;
@@ -40,10 +38,4 @@ export function sqliteSecretProbe(raw: BetterSqlite3.Database): SecretProbe {
       return r ? r.current_version : null;
     },
   };
-}
-
-/** A fresh store with the secret probe. */
-export async function sqliteSecretFixture(): Promise<StoreFixture<SecretProbe> & { store: SqliteStore }> {
-  const f = await sqliteFixture();
-  return { store: f.store, probe: sqliteSecretProbe(f.probe.raw), cleanup: f.cleanup };
 }

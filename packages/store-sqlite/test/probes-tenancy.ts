@@ -1,7 +1,6 @@
 import type { Lease, QuotaPeriodRecord, QuotaState } from '@ax/core';
-import type { QuotaProbe, StoreFixture } from '@ax/store-testkit';
-import type { SqliteStore } from '../src/index.js';
-import { sqliteFixtureWith, sqliteProbe } from './probes.js';
+import type { QuotaProbe } from '@ax/store-testkit';
+import { sqliteProbe } from './probes.js';
 
 // Column values as SQLite returns them for the tenancy tables (a superset: each query reads some).
 interface Row {
@@ -102,11 +101,4 @@ export function sqliteQuotaProbe(
         .sort();
     },
   };
-}
-
-/** A fresh file-backed store with its tenancy probe. */
-export function sqliteTenancyFixture(): Promise<
-  StoreFixture<ReturnType<typeof sqliteQuotaProbe>> & { store: SqliteStore }
-> {
-  return sqliteFixtureWith(sqliteQuotaProbe);
 }

@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tenant, User } from '@ax/core';
-import type { CoreProbe, StoreFixture } from '@ax/store-testkit';
+import type { CoreProbe } from '@ax/store-testkit';
 import BetterSqlite3 from 'better-sqlite3';
-import { openSqliteStore, type SqliteStore } from '../src/index.js';
 
 /**
  * Raw probes: a second, independent better-sqlite3 connection to the same file, with hand-written SQL.
@@ -69,33 +68,4 @@ export function sqliteProbe(filename: string): CoreProbe & { raw: BetterSqlite3.
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'ax-sqlite-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/**
- * A fresh file-backed store with a probe made by `makeProbe` on the same file (its own read-only
- * connection, closed on cleanup): what the testkit suites take.
- */
-export async function sqliteFixtureWith<P extends { raw: BetterSqlite3.Database }>(
-  makeProbe: (filename: string) => P,
-): Promise<StoreFixture<P> & { store: SqliteStore }> {
-  const tmp = tempDir();
-  const filename = join(tmp.dir, 'test.db');
-  const store = await openSqliteStore(filename);
-  const probe = makeProbe(filename);
-  return {
-    store,
-    probe,
-    async cleanup() {
-      probe.raw.close();
-      await store.close();
-      tmp.remove();
-    },
-  };
-}
-
-/** A fresh file-backed store with the core probe. */
-export function sqliteFixture(): Promise<
-  StoreFixture<ReturnType<typeof sqliteProbe>> & { store: SqliteStore }
-> {
-  return sqliteFixtureWith(sqliteProbe);
 }

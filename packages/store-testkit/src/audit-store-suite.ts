@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { AuditHead, AuditRow, Store } from '@ax/core';
+import type { AuditHead, AuditRow } from '@ax/core';
 import { testId, withFixture } from './fixtures.js';
-import type { StoreFactory, TestApi } from './types.js';
+import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Raw access to stored audit rows, bypassing the adapter's AuditStore code. */
 export interface AuditProbe {
@@ -58,7 +58,10 @@ const norm = (r: AuditRow | null) =>
   r && { ...r, prevHash: bytes(r.prevHash), hash: bytes(r.hash), mac: bytes(r.mac) };
 
 /** Conformance suite for the AuditStore port. */
-export function auditStoreSuite(t: TestApi, make: StoreFactory<AuditProbe>): void {
+export function auditStoreSuite(
+  t: TestApi,
+  make: StoreFactory<AuditProbe, TransactionalPorts<'audit'>>,
+): void {
   const tenant = () => testId('tnt');
   t.describe('AuditStore conformance', () => {
     t.it('appends sealed rows after the head, stores them as given and moves the head', () =>
@@ -131,7 +134,7 @@ export function auditStoreSuite(t: TestApi, make: StoreFactory<AuditProbe>): voi
       withFixture(make, async ({ store, probe }) => {
         const a = tenant();
         await assert.rejects(
-          (store as Store).transaction(async (tx) => {
+          store.transaction(async (tx) => {
             await tx.audit.append(a, sealer(a, 2));
             throw new Error('rollback');
           }),

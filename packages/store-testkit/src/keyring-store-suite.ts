@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KeyringRecord } from '@ax/core';
 import { withFixture } from './fixtures.js';
-import type { StoreFactory, TestApi } from './types.js';
+import type { PortsOf, StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Raw reads of keyring storage, bypassing the adapter's port code. */
 export interface KeyringProbe {
@@ -33,8 +33,8 @@ export function makeKeyring(over: Partial<KeyringRecord> = {}): KeyringRecord {
   };
 }
 
-/** Conformance suite for the KeyringStore port. */
-export function keyringStoreSuite(t: TestApi, make: StoreFactory<KeyringProbe>): void {
+/** Conformance suite for the KeyringStore port alone (any `{ keyring }`, no transactions needed). */
+export function keyringStoreSuite(t: TestApi, make: StoreFactory<KeyringProbe, PortsOf<'keyring'>>): void {
   t.describe('KeyringStore conformance', () => {
     t.it('creates once, loads what it stored, and a second create returns false and changes nothing', () =>
       withFixture(make, async ({ store, probe }) => {
@@ -129,6 +129,35 @@ export function keyringStoreSuite(t: TestApi, make: StoreFactory<KeyringProbe>):
       }),
     );
 
+    t.it('never grants overlapping blocks to 40 concurrent reservers', () =>
+      withFixture(make, async ({ store, probe }) => {
+        await store.keyring.create(makeKeyring());
+        const calls = Array.from({ length: 40 }, () =>
+          store.keyring.reserveEncryptions('default', 1, 7, 250),
+        );
+        const blocks = (await Promise.all(calls)).filter((b) => b !== null).sort((a, b) => a.from - b.from);
+        let expected = 0;
+        for (const b of blocks) {
+          assert.equal(b.from, expected, 'blocks are disjoint and contiguous');
+          assert.ok(b.to > b.from && b.to - b.from <= 7);
+          expected = b.to;
+        }
+        assert.equal(expected, 250);
+        assert.equal((await probe.keyVersionRows('default'))[0]?.reservedEncryptions, 250);
+      }),
+    );
+  });
+}
+
+/**
+ * Conformance suite for the KeyringStore port inside transactions (run by `coreStoreSuites`; a store without
+ * transactions, such as @ax/crypto's MemoryKeyringStore, runs only {@link keyringStoreSuite}).
+ */
+export function keyringTransactionSuite(
+  t: TestApi,
+  make: StoreFactory<KeyringProbe, TransactionalPorts<'keyring'>>,
+): void {
+  t.describe('KeyringStore in transactions conformance', () => {
     t.it('never grants overlapping blocks to concurrent reservers, inside or outside transactions', () =>
       withFixture(make, async ({ store, probe }) => {
         await store.keyring.create(makeKeyring());

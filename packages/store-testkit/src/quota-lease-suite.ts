@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { testId, withFixture } from './fixtures.js';
 import type { QuotaProbe } from './quota-store-suite.js';
 import { lease, NOW, tenantWithQuotas } from './quota-suite-fixtures.js';
-import type { StoreFactory, TestApi } from './types.js';
+import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Conformance suite for the lease half of the QuotaStore port (run by `quotaStoreSuite`). */
-export function quotaLeaseSuite(t: TestApi, make: StoreFactory<QuotaProbe>): void {
+export function quotaLeaseSuite(
+  t: TestApi,
+  make: StoreFactory<QuotaProbe, TransactionalPorts<'tenants' | 'quotas'>>,
+): void {
   t.describe('QuotaStore leases conformance', () => {
     t.it('leases: the limit holds, expired ones are reclaimed on acquire, renew and release behave', () =>
       withFixture(make, async ({ store, probe }) => {

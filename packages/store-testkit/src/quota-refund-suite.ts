@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { testId, withFixture } from './fixtures.js';
 import type { QuotaProbe } from './quota-store-suite.js';
 import { FEB, NOW, tenantWithQuotas } from './quota-suite-fixtures.js';
-import type { StoreFactory, TestApi } from './types.js';
+import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Conformance suite for `QuotaStore.refund` (run by `quotaStoreSuite`). */
-export function quotaRefundSuite(t: TestApi, make: StoreFactory<QuotaProbe>): void {
+export function quotaRefundSuite(
+  t: TestApi,
+  make: StoreFactory<QuotaProbe, TransactionalPorts<'tenants' | 'quotas'>>,
+): void {
   t.describe('QuotaStore refund conformance', () => {
     t.it('refund gives back exactly the key’s amount once, never below zero; unknown keys give nothing', () =>
       withFixture(make, async ({ store, probe }) => {

@@ -4,10 +4,10 @@ import { testId, withFixture } from './fixtures.js';
 import { quotaLeaseSuite } from './quota-lease-suite.js';
 import { quotaRefundSuite } from './quota-refund-suite.js';
 import { FEB, JAN, lease, MAR, NOW, SETTINGS, tenantWithQuotas } from './quota-suite-fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi } from './types.js';
+import type { CoreProbe, StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Raw reads of quota storage that bypass the adapter's own code. */
-export interface QuotaProbe extends CoreProbe {
+export interface QuotaProbe {
   quotaRow(tenantId: string, quota: string): Promise<QuotaState | null>;
   /** Every lease row of a tenant, expired ones included, ordered by id. */
   leaseRows(tenantId: string): Promise<Lease[]>;
@@ -23,7 +23,10 @@ export interface QuotaProbe extends CoreProbe {
 }
 
 /** Conformance suite for the QuotaStore port. */
-export function quotaStoreSuite(t: TestApi, make: StoreFactory<QuotaProbe>): void {
+export function quotaStoreSuite(
+  t: TestApi,
+  make: StoreFactory<QuotaProbe, TransactionalPorts<'tenants' | 'quotas'>>,
+): void {
   t.describe('QuotaStore conformance', () => {
     t.it('upsertLimits stores settings; a later upsert changes limits but keeps usage and period', () =>
       withFixture(make, async ({ store, probe }) => {

@@ -1,4 +1,4 @@
-import type { Lease, QuotaSetting, Store } from '@ax/core';
+import type { Lease, QuotaSetting, StorePorts } from '@ax/core';
 import { makeTenant, testId } from './fixtures.js';
 
 export const JAN = Date.UTC(2026, 0, 1);
@@ -56,7 +56,7 @@ export const SETTINGS: QuotaSetting[] = [
 ];
 
 /** A tenant with the five quota settings above. */
-export async function tenantWithQuotas(store: Store): Promise<string> {
+export async function tenantWithQuotas(store: Pick<StorePorts, 'tenants' | 'quotas'>): Promise<string> {
   const tenant = makeTenant();
   await store.tenants.insert(tenant);
   await store.quotas.upsertLimits(tenant.id, SETTINGS, NOW);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { ConflictError, type RoleAssignment, type RoleRecord } from '@ax/core';
 import { makeTenant, makeUser, testId, withFixture } from './fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi } from './types.js';
+import type { CoreProbe, StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Raw reads of RBAC storage, bypassing the adapter's port code. */
-export interface RbacProbe extends CoreProbe {
+export interface RbacProbe {
   /** The stored role row mapped to the entity shape, or null. */
   roleRow(tenantId: string, name: string): Promise<RoleRecord | null>;
   /** Stored assignments of a user in a tenant, ordered by role. */
@@ -42,7 +42,10 @@ function assignment(tenantId: string, userId: string, role: string): RoleAssignm
 }
 
 /** Conformance suite for the RbacStore port. */
-export function rbacStoreSuite(t: TestApi, make: StoreFactory<RbacProbe>): void {
+export function rbacStoreSuite(
+  t: TestApi,
+  make: StoreFactory<RbacProbe, TransactionalPorts<'tenants' | 'users' | 'rbac'>>,
+): void {
   t.describe('RbacStore conformance', () => {
     t.it('stores roles as given, scoped to their tenant; names are unique per tenant only', () =>
       withFixture(make, async ({ store, probe }) => {

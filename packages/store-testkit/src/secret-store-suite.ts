@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { SecretVersionRecord, Store } from '@ax/core';
+import type { SecretVersionRecord, StorePorts } from '@ax/core';
 import { makeTenant, withFixture } from './fixtures.js';
-import type { StoreFactory, TestApi } from './types.js';
+import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Raw reads of secret storage, bypassing the adapter's port code. */
 export interface SecretProbe {
@@ -27,7 +27,7 @@ export function makeSecretVersion(
   };
 }
 
-async function tenants(store: Store, n: number): Promise<string[]> {
+async function tenants(store: Pick<StorePorts, 'tenants'>, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const t = makeTenant();
@@ -37,7 +37,13 @@ async function tenants(store: Store, n: number): Promise<string[]> {
   return ids;
 }
 
-async function writeVersions(store: Store, tenantId: string, key: string, count: number, keep = 10) {
+async function writeVersions(
+  store: Pick<StorePorts, 'secrets'>,
+  tenantId: string,
+  key: string,
+  count: number,
+  keep = 10,
+) {
   for (let v = 1; v <= count; v++) {
     const ok = await store.secrets.write({
       expectedVersion: v - 1,
@@ -49,7 +55,10 @@ async function writeVersions(store: Store, tenantId: string, key: string, count:
 }
 
 /** Conformance suite for the SecretStore port. */
-export function secretStoreSuite(t: TestApi, make: StoreFactory<SecretProbe>): void {
+export function secretStoreSuite(
+  t: TestApi,
+  make: StoreFactory<SecretProbe, TransactionalPorts<'tenants' | 'secrets'>>,
+): void {
   t.describe('SecretStore conformance', () => {
     t.it('writes a first version that storage holds as given and reads back current and by version', () =>
       withFixture(make, async ({ store, probe }) => {

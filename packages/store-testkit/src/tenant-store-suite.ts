@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { ConflictError } from '@ax/core';
 import { makeTenant, withFixture } from './fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi } from './types.js';
+import type { CoreProbe, PortsOf, StoreFactory, TestApi } from './types.js';
 
 /** Conformance suite for the TenantStore port. */
-export function tenantStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): void {
+export function tenantStoreSuite(
+  t: TestApi,
+  make: StoreFactory<Pick<CoreProbe, 'tenantRow'>, PortsOf<'tenants'>>,
+): void {
   t.describe('TenantStore conformance', () => {
     t.it('inserts a tenant that storage holds as given, readable by id and slug', () =>
       withFixture(make, async ({ store, probe }) => {

@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onCommit } from '@ax/core';
+import { isRetryableConflict, retryableConflict } from '@ax/core/adapter';
 import { makeTenant, withFixture } from './fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi } from './types.js';
+import type { CoreProbe, StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 class Planned extends Error {}
 
-/** Conformance suite for `Store.transaction(fn)`: commit, rollback, isolation of interleaved transactions. */
-export function transactionSuite(t: TestApi, make: StoreFactory<CoreProbe>): void {
+/**
+ * Conformance suite for `Store.transaction(fn, { retries })`: commit, rollback, isolation of interleaved
+ * transactions (an adapter may serialise them or detect conflicts and retry: the counts must be exact either
+ * way), re-runs after a retryable conflict, and after-commit callbacks (`onCommit`).
+ */
+export function transactionSuite(
+  t: TestApi,
+  make: StoreFactory<Pick<CoreProbe, 'tenantRow'>, TransactionalPorts<'tenants'>>,
+): void {
   t.describe('Store.transaction conformance', () => {
     t.it('commits what fn wrote when it resolves, and returns its value', () =>
       withFixture(make, async ({ store, probe }) => {
@@ -99,6 +108,62 @@ export function transactionSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
       }),
     );
 
+    t.it('runs onCommit callbacks once after COMMIT; never for a rolled-back or a retried attempt', () =>
+      withFixture(make, async ({ store, probe }) => {
+        const seen: string[] = [];
+        const a = makeTenant();
+        let attempt = 0;
+        const out = await store.transaction(async (tx) => {
+          attempt++;
+          await tx.tenants.insert(a);
+          onCommit(tx, () => seen.push(`committed ${attempt}`));
+          // the first attempt fails as a serialization failure would: it must roll back and run again
+          if (attempt === 1) throw retryableConflict('could not serialize access (test)');
+          return attempt;
+        });
+        assert.equal(out, 2);
+        assert.deepEqual(seen, ['committed 2']);
+        assert.deepEqual(await probe.tenantRow(a.id), a);
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.tenants.insert(makeTenant());
+            onCommit(tx, () => seen.push('rolled back'));
+            throw new Planned('no');
+          }),
+          Planned,
+        );
+        assert.deepEqual(seen, ['committed 2']);
+      }),
+    );
+
+    t.it(
+      'gives up after `retries` re-runs and throws the retryable conflict; other errors are not retried',
+      () =>
+        withFixture(make, async ({ store }) => {
+          let runs = 0;
+          const err = await store
+            .transaction(
+              async () => {
+                runs++;
+                throw retryableConflict('always conflicting (test)');
+              },
+              { retries: 2 },
+            )
+            .catch((e: unknown) => e);
+          assert.ok(isRetryableConflict(err), String(err));
+          assert.equal(runs, 3);
+          runs = 0;
+          await assert.rejects(
+            store.transaction(async () => {
+              runs++;
+              throw new Planned('not a conflict');
+            }),
+            Planned,
+          );
+          assert.equal(runs, 1);
+        }),
+    );
+
     t.it(
       'runs 100 concurrent transactions whose awaits interleave without mixing statements',
       () =>
@@ -108,21 +173,25 @@ export function transactionSuite(t: TestApi, make: StoreFactory<CoreProbe>): voi
           const mine = Array.from({ length: 100 }, () => makeTenant());
           const outcomes = await Promise.allSettled(
             mine.map((tenant, i) =>
-              store.transaction(async (tx) => {
-                // read-modify-write across awaits: a lost update or a foreign statement shows in the count
-                const current = await tx.tenants.get(counter.id);
-                await (i % 2 === 0 ? sleep(i % 3) : new Promise((r) => setImmediate(r)));
-                await tx.tenants.insert(tenant);
-                await tx.tenants.update(counter.id, {
-                  name: String(Number(current!.name) + 1),
-                  updatedAt: i,
-                });
-                await sleep(0);
-                const again = await tx.tenants.get(counter.id);
-                assert.equal(again!.name, String(Number(current!.name) + 1));
-                if (i % 10 === 9) throw new Planned(`tx ${i} rolls back`);
-                return i;
-              }),
+              store.transaction(
+                async (tx) => {
+                  // read-modify-write across awaits: a lost update or a foreign statement shows in the count
+                  const current = await tx.tenants.get(counter.id);
+                  await (i % 2 === 0 ? sleep(i % 3) : new Promise((r) => setImmediate(r)));
+                  await tx.tenants.insert(tenant);
+                  await tx.tenants.update(counter.id, {
+                    name: String(Number(current!.name) + 1),
+                    updatedAt: i,
+                  });
+                  await sleep(0);
+                  const again = await tx.tenants.get(counter.id);
+                  assert.equal(again!.name, String(Number(current!.name) + 1));
+                  if (i % 10 === 9) throw new Planned(`tx ${i} rolls back`);
+                  return i;
+                },
+                // an adapter that detects conflicts instead of serialising re-runs the losers: allow plenty
+                { retries: 100 },
+              ),
             ),
           );
           const committed = outcomes.filter((o) => o.status === 'fulfilled').length;

@@ -1,4 +1,4 @@
-import type { Store, Tenant, User } from '@ax/core';
+import type { Store, StorePorts, Tenant, Transactional, User } from '@ax/core';
 
 /** The test functions a suite needs; vitest's, jest's, mocha's or node:test's all fit. */
 export interface TestApi {
@@ -17,12 +17,21 @@ export interface CoreProbe {
   userRow(id: string): Promise<User | null>;
 }
 
-/** What a store factory returns: a fresh, empty, migrated store, its probe, and how to clean up. */
-export interface StoreFixture<P = CoreProbe> {
-  store: Store;
+/**
+ * What a store factory returns: a fresh, empty, migrated store (`S`: only the ports the suite tests, so a
+ * single-port store fits a single-port suite), its probe, and how to clean up.
+ */
+export interface StoreFixture<P = CoreProbe, S = Store> {
+  store: S;
   probe: P;
   cleanup(): Promise<void>;
 }
 
 /** Makes a fresh fixture for each test. */
-export type StoreFactory<P = CoreProbe> = () => Promise<StoreFixture<P>>;
+export type StoreFactory<P = CoreProbe, S = Store> = () => Promise<StoreFixture<P, S>>;
+
+/** A store with only the ports `K`. */
+export type PortsOf<K extends keyof StorePorts> = Pick<StorePorts, K>;
+
+/** A store with only the ports `K`, plus `transaction(fn, { retries })`. */
+export type TransactionalPorts<K extends keyof StorePorts> = Transactional<Pick<StorePorts, K>>;

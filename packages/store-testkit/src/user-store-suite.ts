@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { ConflictError } from '@ax/core';
 import { makeUser, withFixture } from './fixtures.js';
-import type { CoreProbe, StoreFactory, TestApi } from './types.js';
+import type { CoreProbe, PortsOf, StoreFactory, TestApi } from './types.js';
 
 /** Conformance suite for the UserStore port. */
-export function userStoreSuite(t: TestApi, make: StoreFactory<CoreProbe>): void {
+export function userStoreSuite(
+  t: TestApi,
+  make: StoreFactory<Pick<CoreProbe, 'userRow'>, PortsOf<'users'>>,
+): void {
   t.describe('UserStore conformance', () => {
     t.it('inserts a user that storage holds as given; e-mail lookup ignores case', () =>
       withFixture(make, async ({ store, probe }) => {

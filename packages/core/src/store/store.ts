@@ -20,13 +20,32 @@ export interface StorePorts {
   rbac: RbacStore;
 }
 
+/** Options of `transaction(fn, options)`. */
+export interface TransactionOptions {
+  /**
+   * How many times `fn` may be re-run after a retryable ConflictError (a serialization failure, a deadlock, a
+   * busy lock); default 5 (`DEFAULT_TRANSACTION_RETRIES` in `@ax/core/adapter`). 0 never re-runs.
+   */
+  retries?: number;
+}
+
 /**
- * A set of ports plus `transaction(fn)`: what `fn` does through the `tx` ports it receives commits together,
- * or not at all when `fn` throws. Domain services ask for `Transactional<Pick<StorePorts, …>>`, only the
- * ports they use, so any adapter (or a test double) that has those ports fits.
+ * A set of ports plus `transaction(fn, { retries }?)`: what `fn` does through the `tx` ports it receives commits
+ * together, or not at all when `fn` throws. Domain services ask for `Transactional<Pick<StorePorts, …>>`, only
+ * the ports they use, so any adapter (or a test double) that has those ports fits.
+ *
+ * **Isolation.** Transactions are serializable: the outcome is that of some serial order (an adapter may get
+ * there by running writers one at a time, as SQLite does, or by detecting conflicts, as PostgreSQL's
+ * SERIALIZABLE does). A transaction never sees another's uncommitted writes.
+ *
+ * **Conflicts and retries.** A serialization failure or deadlock surfaces as a `ConflictError` (code CONFLICT)
+ * with `details.retryable: true`. `transaction` rolls back and re-runs `fn` with jittered exponential backoff,
+ * up to `retries` times, then throws that error. So `fn` must do its work only through `tx` and have no side
+ * effects outside it; work that must happen once after the commit goes in `onCommit(tx, cb)` (from @ax/core),
+ * which runs only after a successful commit, never for a rolled-back or retried attempt.
  */
 export type Transactional<P> = P & {
-  transaction<T>(fn: (tx: P) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: P) => Promise<T>, options?: TransactionOptions): Promise<T>;
 };
 
 /** The aggregate store an adapter returns. */

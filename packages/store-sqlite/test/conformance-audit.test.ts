@@ -1,5 +1,0 @@
-import { auditStoreSuite } from '@ax/store-testkit';
-import { describe, it } from 'vitest';
-import { sqliteAuditFixture } from './probes-audit.js';
-
-auditStoreSuite({ describe, it }, sqliteAuditFixture);
