@@ -2,6 +2,7 @@
 import { auditCases } from './audit.bench.js';
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
 import { cryptoCases } from './crypto.bench.js';
+import { guardCases } from './guard.bench.js';
 import { secretsCases } from './secrets.bench.js';
 import { rbacCases } from './rbac.bench.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
@@ -17,6 +18,7 @@ const SUITES: Record<string, Suite> = {
   secrets: secretsCases,
   rbac: rbacCases,
   tenancy: tenancyCases,
+  guard: guardCases,
 };
 
 const filter = process.argv[2] ?? process.env.AX_BENCH_FILTER ?? '';

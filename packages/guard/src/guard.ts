@@ -73,7 +73,7 @@ export interface ConsumedQuota {
  * lease. For framework adapters, which start in one hook and end in another; `guard.run` does both.
  */
 export interface GuardedRun extends GuardedWork {
-  /** Pairs the `started` event with its end (`metadata.runId`). */
+  /** The id of the `started` audit event; its end carries it as `metadata.runId`. */
   readonly runId: string;
   /** The audit action prefix (the spec's `action`, or its permission). */
   readonly action: string;
@@ -168,10 +168,9 @@ export class Guard<P extends GuardPorts = GuardPorts> {
         (typeof objectId === 'string' || typeof objectId === 'number' ? `${objectId}` : null),
       resourceType: s.resource?.type ?? rule.subject,
     };
-    const runId = this.#ids.next('request');
     try {
       await this.#admit(c, s, rule);
-      return await this.#start(c, s, action, runId, resource);
+      return await this.#start(c, s, action, resource);
     } catch (err) {
       const refusal =
         err instanceof Refusal
@@ -185,7 +184,7 @@ export class Guard<P extends GuardPorts = GuardPorts> {
         outcome: 'denied',
         ...resource,
         reason: refusal.reason.slice(0, 2000),
-        metadata: { runId, code: refusal.error.code, permission: s.permission, ...refusal.metadata },
+        metadata: { code: refusal.error.code, permission: s.permission, ...refusal.metadata },
       }).catch((e: unknown) => this.#o.onError?.(e, 'denied-event'));
       throw refusal.error;
     }
@@ -216,14 +215,15 @@ export class Guard<P extends GuardPorts = GuardPorts> {
     ctx: ExecutionContext,
     s: ParsedGuardSpec,
     action: string,
-    runId: string,
     resource: { resource: string | null; resourceType: string },
   ): Promise<GuardedRun> {
     const { quotas, audit } = this.#o;
     // A refund names what it gives back by idempotency key: without the caller's, the run gets its own.
-    const key = s.idempotencyKey ?? (s.refundOnFailure && s.quotas.length > 0 ? `guard:${runId}` : undefined);
+    const key =
+      s.idempotencyKey ??
+      (s.refundOnFailure && s.quotas.length > 0 ? `guard:${this.#ids.next('request')}` : undefined);
     const startedAt = this.#clock.now();
-    const { consumed, lease } = await this.#o.store.transaction(async (tx) => {
+    const { consumed, lease, runId } = await this.#o.store.transaction(async (tx) => {
       const consumed: ConsumedQuota[] = [];
       for (const q of s.quotas) {
         const out = await quotas.consume(ctx, { ...q, ...(key ? { idempotencyKey: key } : {}) }, { tx });
@@ -236,19 +236,18 @@ export class Guard<P extends GuardPorts = GuardPorts> {
             { tx },
           )
         : null;
-      await audit.record(tx, ctx, {
+      const started = await audit.record(tx, ctx, {
         action: `${action}.started`,
         outcome: 'success',
         ...resource,
         metadata: {
-          runId,
           permission: s.permission,
           consumed,
           lease: lease?.id ?? null,
           ...(s.idempotencyKey ? { idempotencyKey: s.idempotencyKey } : {}),
         },
       });
-      return { consumed, lease };
+      return { consumed, lease, runId: started.id };
     });
     this.#active++;
     const keeper = new LeaseKeeper(quotas as GuardQuotas<never>, ctx, lease);

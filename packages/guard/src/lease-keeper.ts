@@ -1,6 +1,9 @@
 import { ConflictError, type ExecutionContext } from '@ax/core';
 import type { GuardLease, GuardQuotas } from './ports.js';
 
+// One shared reason: an error per run would capture a stack trace on every run's hot path.
+const RUN_ENDED = Object.freeze(new ConflictError('the guarded run has ended: its lease is released'));
+
 /**
  * Renews a lease every `ttlMs / 3` while the guarded work runs (one renewal at a time: the next is
  * scheduled when the last settles). When a renewal fails the slot may already be someone else's, so
@@ -45,9 +48,7 @@ export class LeaseKeeper {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#renewing;
-    if (!this.#controller.signal.aborted) {
-      this.#controller.abort(new ConflictError('the guarded run has ended: its lease is released'));
-    }
+    if (!this.#controller.signal.aborted) this.#controller.abort(RUN_ENDED);
   }
 
   #schedule(): void {

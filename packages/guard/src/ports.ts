@@ -83,7 +83,8 @@ export interface GuardAuditEvent {
 
 /** The audit log: `record` inside a transaction, `append` in one of its own. */
 export interface GuardAudit<P> {
-  record(tx: P, ctx: ExecutionContext, event: GuardAuditEvent): Promise<unknown>;
+  /** Resolves to the appended event (its `id` names the run). */
+  record(tx: P, ctx: ExecutionContext, event: GuardAuditEvent): Promise<{ id: string }>;
   append(ctx: ExecutionContext, event: GuardAuditEvent): Promise<unknown>;
 }
 

@@ -138,15 +138,14 @@ describe('guard.run under random specs and faults', () => {
               expect(added.length).toBe(r.fault === 'auditDenied' ? 0 : 1);
             }
             for (const q of QUOTAS) expect(h.used(q)).toBe(expectedUsage(events, q));
-            const ends = new Map<unknown, number>();
+            const ends = new Map<string, number>();
             for (const e of events) {
               if (e.action === `${ACTION}.completed` || e.action === `${ACTION}.failed`) {
-                ends.set(e.metadata.runId, (ends.get(e.metadata.runId) ?? 0) + 1);
+                const runId = String(e.metadata.runId);
+                ends.set(runId, (ends.get(runId) ?? 0) + 1);
               }
             }
-            const started = new Set(
-              events.filter((e) => e.action === `${ACTION}.started`).map((e) => e.metadata.runId),
-            );
+            const started = new Set(events.filter((e) => e.action === `${ACTION}.started`).map((e) => e.id));
             for (const [runId, n] of ends) {
               expect(n).toBe(1);
               expect(started.has(runId)).toBe(true);

@@ -42,7 +42,7 @@ describe('guard.run', () => {
     expect(h.used('executionsThisMonth')).toBe(2);
     const events = h.events();
     expect(events.map((e) => e.action)).toEqual([`${ACTION}.started`, `${ACTION}.completed`]);
-    expect(events[0]!.metadata.runId).toBe(events[1]!.metadata.runId);
+    expect(events[1]!.metadata.runId).toBe(events[0]!.id);
     expect(events[0]!.metadata.consumed).toEqual([
       { quota: 'executionsThisMonth', amount: 2, replayed: false },
     ]);

@@ -35,6 +35,7 @@ export const ACTION = 'workflow.execute';
 
 /** One audit row as the tests read it, straight from the table. */
 export interface EventRow {
+  id: string;
   action: string;
   outcome: string;
   reason: string | null;
@@ -118,7 +119,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   };
   const guard = createGuard(options.override ? options.override(base) : base);
   const eventsStmt = store.db.prepare(
-    'SELECT action, outcome, reason, metadata FROM audit_events WHERE tenant_id = ? ORDER BY seq',
+    'SELECT id, action, outcome, reason, metadata FROM audit_events WHERE tenant_id = ? ORDER BY seq',
   );
   const usedStmt = store.db.prepare('SELECT used FROM ax_quotas WHERE tenant_id = ? AND quota = ?');
   const leasesStmt = store.db.prepare('SELECT count(*) AS n FROM ax_quota_leases WHERE tenant_id = ?');
@@ -137,6 +138,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
     events: () =>
       (
         eventsStmt.all(tenant.id) as {
+          id: string;
           action: string;
           outcome: string;
           reason: string | null;
