@@ -166,6 +166,29 @@ describe('@ax/guard/fastify on 127.0.0.1', () => {
     expect(h.leaseRows()).toBe(0);
   });
 
+  it('a spec built from the request: an Idempotency-Key header makes a retry consume once', async () => {
+    h = await harness();
+    const base = await serve((app) => {
+      app.post(
+        '/keyed',
+        {
+          ax: (req) => ({
+            permission: ACTION,
+            quotas: [{ quota: 'executionsThisMonth', amount: 5 }],
+            idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+          }),
+        },
+        async () => ({ ok: true }),
+      );
+    });
+    const post = (key: string) =>
+      fetch(`${base}/keyed`, { method: 'POST', headers: { 'idempotency-key': key } });
+    expect((await post('order-1')).status).toBe(200);
+    expect((await post('order-1')).status).toBe(200);
+    expect((await post('order-2')).status).toBe(200);
+    expect(h.used('executionsThisMonth')).toBe(10);
+  });
+
   it("a client that goes away fails the run, aborts the handler's signal and frees the slot", async () => {
     h = await harness();
     const i = inside();
