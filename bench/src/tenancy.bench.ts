@@ -23,7 +23,7 @@ const at = (tenantId: string): ExecutionContext => {
 const CONSUME_SQL = `UPDATE ax_quotas SET used = used + ?, updated_at = ?
   WHERE tenant_id = ? AND quota = ? AND kind <> 'concurrency'
     AND (period_end IS NULL OR period_end > ?)
-    AND (quota_limit < 0 OR enforcement = 'soft' OR used + ? <= quota_limit)
+    AND (ceiling IS NULL OR used + ? <= ceiling)
   RETURNING used, quota_limit, enforcement, period_start, period_end`;
 
 /**

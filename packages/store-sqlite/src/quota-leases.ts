@@ -30,7 +30,7 @@ export function sqliteLeaseStatements(db: Database) {
     `INSERT INTO ax_quota_leases (id, tenant_id, quota, holder, acquired_at, expires_at)
      SELECT @id, q.tenant_id, q.quota, @holder, @acquiredAt, @expiresAt FROM ax_quotas q
      WHERE q.tenant_id = @tenantId AND q.quota = @quota AND q.kind = 'concurrency'
-       AND (q.quota_limit < 0 OR q.quota_limit > (
+       AND (q.ceiling IS NULL OR q.ceiling > (
          SELECT count(*) FROM ax_quota_leases l
          WHERE l.tenant_id = q.tenant_id AND l.quota = q.quota AND l.expires_at > @now))`,
   );

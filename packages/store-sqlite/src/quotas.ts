@@ -21,6 +21,7 @@ interface QuotaRow {
   enforcement: QuotaEnforcement;
   quota_limit: number;
   override_limit: number | null;
+  ceiling: number | null;
   used: number;
   period_start: number | null;
   period_end: number | null;
@@ -57,6 +58,7 @@ function toState(r: QuotaRow): QuotaState {
     enforcement: r.enforcement,
     limit: r.quota_limit,
     overrideLimit: r.override_limit,
+    ceiling: r.ceiling,
     used: r.used,
     periodStart: r.period_start,
     periodEnd: r.period_end,
@@ -115,13 +117,14 @@ export const QUOTA_STORE_METHODS = [
  */
 export function sqliteQuotaStore(db: Database): QuotaStore {
   const upsert = db.prepare(
-    `INSERT INTO ax_quotas (tenant_id, quota, kind, enforcement, quota_limit, override_limit, used, period_start, period_end, updated_at)
-     VALUES (@tenantId, @quota, @kind, @enforcement, @limit, @overrideLimit, 0, @periodStart, @periodEnd, @now)
+    `INSERT INTO ax_quotas (tenant_id, quota, kind, enforcement, quota_limit, override_limit, ceiling, used, period_start, period_end, updated_at)
+     VALUES (@tenantId, @quota, @kind, @enforcement, @limit, @overrideLimit, @ceiling, 0, @periodStart, @periodEnd, @now)
      ON CONFLICT (tenant_id, quota) DO UPDATE SET
        kind = excluded.kind,
        enforcement = excluded.enforcement,
        quota_limit = excluded.quota_limit,
        override_limit = excluded.override_limit,
+       ceiling = excluded.ceiling,
        period_start = CASE WHEN excluded.kind = 'periodic' THEN coalesce(period_start, excluded.period_start) END,
        period_end = CASE WHEN excluded.kind = 'periodic' THEN coalesce(period_end, excluded.period_end) END,
        updated_at = excluded.updated_at`,
@@ -133,7 +136,7 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
     `UPDATE ax_quotas SET used = used + ?, updated_at = ?
      WHERE tenant_id = ? AND quota = ? AND kind <> 'concurrency'
        AND (period_end IS NULL OR period_end > ?)
-       AND (quota_limit < 0 OR enforcement = 'soft' OR used + ? <= quota_limit)
+       AND (ceiling IS NULL OR used + ? <= ceiling)
      RETURNING used, quota_limit, enforcement, period_start, period_end`,
   );
   const tryConsume = (r: ConsumeRequest) =>
@@ -205,7 +208,7 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
         periodEnd: row.period_end,
       };
     }
-    if (row.quota_limit >= 0 && row.enforcement === 'hard' && row.used + req.amount > row.quota_limit) {
+    if (row.ceiling !== null && row.used + req.amount > row.ceiling) {
       return { status: 'exceeded', used: row.used, limit: row.quota_limit };
     }
     return null; // it would fit now: usage moved between the update and this read
@@ -240,9 +243,7 @@ export function sqliteQuotaStore(db: Database): QuotaStore {
       amount: req.amount,
       ...row,
       now: req.now,
-      // To the period's end, and never less than ttlMs: a retry that lands just after the period ended must
-      // replay, not be counted again in the next period.
-      expiresAt: Math.max(row.period_end ?? 0, req.now + idem.ttlMs),
+      expiresAt: idem.expiresAt, // the domain's choice
     });
     return consumed(row, false);
   });

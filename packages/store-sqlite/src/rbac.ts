@@ -131,19 +131,8 @@ export function sqliteRbacStore(db: Database): RbacStore {
           .map(([k, v]) => [k.slice(prefix.length), v]),
       );
     const assigned = (JSON.parse(h.assigned) as string[]).sort();
-    const roles: RoleRecord[] = [];
-    const seen = new Set<string>();
-    const queue = [...assigned];
-    while (queue.length > 0) {
-      const name = queue.shift()!;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const row = roleByName().get(tenantId, name) as RoleRow | undefined;
-      if (!row) continue;
-      const role = toRole(row);
-      roles.push(role);
-      queue.push(...role.extends);
-    }
+    // Every role of the tenant with its edges: walking the hierarchy is the domain's business (@ax/rbac).
+    const roles = (rolesOfTenant().all(tenantId) as RoleRow[]).map(toRole);
     return {
       epoch: h.epoch,
       tenant: h.t_id === null ? null : toTenant(pick('t_') as unknown as TenantRow),

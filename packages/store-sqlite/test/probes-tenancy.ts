@@ -11,6 +11,7 @@ interface Row {
   enforcement: QuotaState['enforcement'];
   quota_limit: number;
   override_limit: number | null;
+  ceiling: number | null;
   used: number;
   period_start: number;
   period_end: number;
@@ -43,6 +44,7 @@ export function sqliteQuotaProbe(
         enforcement: r.enforcement,
         limit: r.quota_limit,
         overrideLimit: r.override_limit,
+        ceiling: r.ceiling,
         used: r.used,
         periodStart: r.period_start,
         periodEnd: r.period_end,

@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../src/index.js';
 
-// loadPolicy reads the epoch and assignments, then each role. Another process can commit between those
+// loadPolicy reads the epoch and assignments, then the tenant's roles. Another process can commit between those
 // statements; the snapshot must still be one state of the database, never assignments of one moment with
 // role definitions of a later one.
 describe('sqlite rbac loadPolicy', () => {
@@ -40,9 +40,9 @@ describe('sqlite rbac loadPolicy', () => {
     let fired = false;
     store.db.prepare = ((sql: string) => {
       const stmt = prepare(sql);
-      if (!/FROM rbac_roles WHERE tenant_id = \? AND name = \?/.test(sql)) return stmt;
-      const get = stmt.get.bind(stmt);
-      stmt.get = ((...args: unknown[]) => {
+      if (!/FROM rbac_roles WHERE tenant_id = \? ORDER BY name/.test(sql)) return stmt;
+      const all = stmt.all.bind(stmt);
+      stmt.all = ((...args: unknown[]) => {
         if (!fired) {
           fired = true;
           other
@@ -55,8 +55,8 @@ describe('sqlite rbac loadPolicy', () => {
             })
             .immediate();
         }
-        return get(...(args as []));
-      }) as typeof stmt.get;
+        return all(...(args as []));
+      }) as typeof stmt.all;
       return stmt;
     }) as typeof store.db.prepare;
 
@@ -68,6 +68,7 @@ describe('sqlite rbac loadPolicy', () => {
     expect(snap.roles.map((r) => r.permissions)).toEqual([['workflow.read']]);
     // and the next load sees the new state
     const after = await store.rbac.loadPolicy(t.id, u.id);
-    expect(after).toMatchObject({ epoch: before + 2, assigned: [], roles: [] });
+    expect(after).toMatchObject({ epoch: before + 2, assigned: [] });
+    expect(after.roles.map((r) => r.permissions)).toEqual([['*']]);
   });
 });

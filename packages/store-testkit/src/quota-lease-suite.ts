@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { testId, withFixture } from './fixtures.js';
 import type { QuotaProbe } from './quota-store-suite.js';
-import { lease, NOW, tenantWithQuotas } from './quota-suite-fixtures.js';
+import { FEB, lease, NOW, tenantWithQuotas } from './quota-suite-fixtures.js';
 import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 
 /** Conformance suite for the lease half of the QuotaStore port (run by `quotaStoreSuite`). */
@@ -76,14 +76,14 @@ export function quotaLeaseSuite(
           quota: 'workflows',
           amount: 1,
           now: NOW,
-          idempotency: { key: 'a', ttlMs: 10 },
+          idempotency: { key: 'a', expiresAt: NOW + 10 },
         });
         await store.quotas.consume({
           tenantId: id,
           quota: 'executionsThisMonth',
           amount: 1,
           now: NOW,
-          idempotency: { key: 'b', ttlMs: 10 },
+          idempotency: { key: 'b', expiresAt: FEB },
         });
         assert.deepEqual(await store.quotas.purgeExpired(NOW + 10), { leases: 1, idempotencyKeys: 1 });
         assert.deepEqual(

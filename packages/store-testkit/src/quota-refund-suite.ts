@@ -14,7 +14,7 @@ export function quotaRefundSuite(
       withFixture(make, async ({ store, probe }) => {
         const id = await tenantWithQuotas(store);
         const keyed = { tenantId: id, quota: 'executionsThisMonth', now: NOW };
-        await store.quotas.consume({ ...keyed, amount: 4, idempotency: { key: 'k', ttlMs: 1000 } });
+        await store.quotas.consume({ ...keyed, amount: 4, idempotency: { key: 'k', expiresAt: NOW + 1000 } });
         await store.quotas.consume({ ...keyed, amount: 3 });
         const out = await store.quotas.refund(id, 'executionsThisMonth', 'k', NOW + 1);
         assert.equal(out.status, 'refunded');
@@ -37,7 +37,7 @@ export function quotaRefundSuite(
         const again = await store.quotas.consume({
           ...keyed,
           amount: 4,
-          idempotency: { key: 'k', ttlMs: 1000 },
+          idempotency: { key: 'k', expiresAt: NOW + 1000 },
         });
         assert.equal(again.status === 'consumed' && again.replayed, false);
         assert.equal((await probe.quotaRow(id, 'executionsThisMonth'))?.used, 7);
@@ -56,7 +56,7 @@ export function quotaRefundSuite(
           quota: 'executionsThisMonth',
           amount: 2,
           now: NOW,
-          idempotency: { key: 'k', ttlMs: 40 * 86_400_000 },
+          idempotency: { key: 'k', expiresAt: NOW + 40 * 86_400_000 },
         });
         assert.deepEqual(await store.quotas.refund(id, 'executionsThisMonth', 'k', FEB), {
           status: 'periodClosed',
@@ -90,7 +90,7 @@ export function quotaRefundSuite(
           quota: 'workflows',
           amount: 2,
           now: NOW,
-          idempotency: { key: 'w', ttlMs: 1000 },
+          idempotency: { key: 'w', expiresAt: NOW + 1000 },
         });
         await assert.rejects(
           store.transaction(async (tx) => {

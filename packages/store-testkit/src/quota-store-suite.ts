@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Lease, QuotaPeriodRecord, QuotaState } from '@ax/core';
 import { testId, withFixture } from './fixtures.js';
+import { quotaCeilingSuite } from './quota-ceiling-suite.js';
 import { quotaLeaseSuite } from './quota-lease-suite.js';
 import { quotaRefundSuite } from './quota-refund-suite.js';
 import { FEB, JAN, lease, MAR, NOW, SETTINGS, tenantWithQuotas } from './quota-suite-fixtures.js';
@@ -38,6 +39,7 @@ export function quotaStoreSuite(
           enforcement: 'hard',
           limit: 10,
           overrideLimit: null,
+          ceiling: 10,
           used: 0,
           periodStart: JAN,
           periodEnd: FEB,
@@ -46,7 +48,7 @@ export function quotaStoreSuite(
         await store.quotas.consume({ tenantId: id, quota: 'executionsThisMonth', amount: 4, now: NOW });
         await store.quotas.upsertLimits(
           id,
-          [{ ...SETTINGS[1]!, limit: 3, overrideLimit: 3, periodStart: FEB, periodEnd: MAR }],
+          [{ ...SETTINGS[1]!, limit: 3, overrideLimit: 3, ceiling: 3, periodStart: FEB, periodEnd: MAR }],
           NOW + 1,
         );
         const row = await probe.quotaRow(id, 'executionsThisMonth');
@@ -155,7 +157,7 @@ export function quotaStoreSuite(
     );
 
     t.it(
-      'an idempotency key is recorded with the update, replays the first result, and lasts the period',
+      'an idempotency key is recorded with the update, replays the first result, and lasts until expiresAt',
       () =>
         withFixture(make, async ({ store, probe }) => {
           const id = await tenantWithQuotas(store);
@@ -164,7 +166,7 @@ export function quotaStoreSuite(
             quota: 'executionsThisMonth',
             amount: 3,
             now: NOW,
-            idempotency: { key: 'k', ttlMs: 1000 },
+            idempotency: { key: 'k', expiresAt: FEB },
           };
           const first = await store.quotas.consume(req);
           assert.deepEqual(await probe.idempotencyRow(id, 'executionsThisMonth', 'k'), {
@@ -180,13 +182,13 @@ export function quotaStoreSuite(
             status: 'keyConflict',
             amount: 3,
           });
-          // quotas without a period keep the key for ttlMs; an expired key consumes anew
+          // the key lives exactly until the expiresAt given (the domain's choice); an expired key consumes anew
           const wf = {
             tenantId: id,
             quota: 'workflows',
             amount: 1,
             now: NOW,
-            idempotency: { key: 'k', ttlMs: 1000 },
+            idempotency: { key: 'k', expiresAt: NOW + 1000 },
           };
           await store.quotas.consume(wf);
           assert.equal((await probe.idempotencyRow(id, 'workflows', 'k'))?.expiresAt, NOW + 1000);
@@ -198,7 +200,7 @@ export function quotaStoreSuite(
         }),
     );
 
-    t.it('a key used just before its period ends still replays just after (kept at least ttlMs)', () =>
+    t.it('a key whose expiresAt outlives its period still replays just after the period ended', () =>
       withFixture(make, async ({ store, probe }) => {
         const id = await tenantWithQuotas(store);
         const req = {
@@ -206,7 +208,7 @@ export function quotaStoreSuite(
           quota: 'executionsThisMonth',
           amount: 2,
           now: FEB - 10,
-          idempotency: { key: 'late', ttlMs: 1000 },
+          idempotency: { key: 'late', expiresAt: FEB + 990 },
         };
         const first = await store.quotas.consume(req);
         assert.equal((await probe.idempotencyRow(id, 'executionsThisMonth', 'late'))?.expiresAt, FEB + 990);
@@ -227,7 +229,7 @@ export function quotaStoreSuite(
           quota: 'workflows',
           amount: 6,
           now: NOW,
-          idempotency: { key: 'x', ttlMs: 1000 },
+          idempotency: { key: 'x', expiresAt: NOW + 1000 },
         });
         assert.equal(r.status, 'exceeded');
         assert.equal(await probe.idempotencyRow(id, 'workflows', 'x'), null);
@@ -314,7 +316,7 @@ export function quotaStoreSuite(
           quota: 'workflows',
           amount: 1,
           now: NOW,
-          idempotency: { key: 'a', ttlMs: 10 },
+          idempotency: { key: 'a', expiresAt: NOW + 10 },
         });
         await store.quotas.rollover(id, 'executionsThisMonth', JAN, { start: FEB, end: MAR }, FEB);
         await store.tenants.purge(id);
@@ -335,7 +337,7 @@ export function quotaStoreSuite(
               quota: 'workflows',
               amount: 2,
               now: NOW,
-              idempotency: { key: 'r', ttlMs: 10 },
+              idempotency: { key: 'r', expiresAt: NOW + 10 },
             });
             await tx.quotas.acquireLease(lease(id, NOW, 1000), NOW);
             throw new Error('roll back');
@@ -350,4 +352,5 @@ export function quotaStoreSuite(
   });
   quotaLeaseSuite(t, make);
   quotaRefundSuite(t, make);
+  quotaCeilingSuite(t, make);
 }

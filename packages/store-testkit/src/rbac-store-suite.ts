@@ -176,36 +176,46 @@ export function rbacStoreSuite(
       }),
     );
 
-    t.it("loadPolicy returns the user's assignments and the roles they reach, never another tenant's", () =>
-      withFixture(make, async ({ store }) => {
-        const a = makeTenant();
-        const b = makeTenant();
-        const user = makeUser();
-        await store.tenants.insert(a);
-        await store.tenants.insert(b);
-        await store.users.insert(user);
-        await store.rbac.insertRole(makeRole(a.id, { name: 'base', extends: ['viewer', 'top'] }));
-        await store.rbac.insertRole(makeRole(a.id, { name: 'top', extends: ['base'] })); // a cycle
-        await store.rbac.insertRole(makeRole(a.id, { name: 'unrelated' }));
-        await store.rbac.insertRole(makeRole(b.id, { name: 'secret', permissions: ['*'] }));
-        await store.rbac.assign(assignment(a.id, user.id, 'top'));
-        await store.rbac.assign(assignment(a.id, user.id, 'secret')); // a name tenant a does not have
-        await store.rbac.assign(assignment(b.id, user.id, 'secret'));
-        const snap = await store.rbac.loadPolicy(a.id, user.id);
-        assert.equal(snap.epoch, await store.rbac.epoch());
-        assert.equal(snap.tenant?.id, a.id);
-        assert.equal(snap.user?.id, user.id);
-        assert.equal(snap.superAdmin, false);
-        assert.deepEqual([...snap.assigned].sort(), ['secret', 'top']);
-        assert.deepEqual(snap.roles.map((r) => r.name).sort(), ['base', 'top']);
-        assert.ok(snap.roles.every((r) => r.tenantId === a.id));
-        await store.rbac.setSuperAdmin(user.id, true, 1);
-        assert.equal((await store.rbac.loadPolicy(a.id, user.id)).superAdmin, true);
-        const missing = await store.rbac.loadPolicy('tnt_missing', 'usr_missing');
-        assert.deepEqual(missing.assigned, []);
-        assert.equal(missing.tenant, null);
-        assert.equal(missing.user, null);
-      }),
+    t.it(
+      "loadPolicy returns the user's assignments and the tenant's roles with their edges, never another tenant's",
+      () =>
+        withFixture(make, async ({ store }) => {
+          const a = makeTenant();
+          const b = makeTenant();
+          const user = makeUser();
+          await store.tenants.insert(a);
+          await store.tenants.insert(b);
+          await store.users.insert(user);
+          await store.rbac.insertRole(makeRole(a.id, { name: 'base', extends: ['viewer', 'top'] }));
+          await store.rbac.insertRole(makeRole(a.id, { name: 'top', extends: ['base'] })); // a cycle
+          await store.rbac.insertRole(makeRole(a.id, { name: 'unrelated' }));
+          await store.rbac.insertRole(makeRole(b.id, { name: 'secret', permissions: ['*'] }));
+          await store.rbac.assign(assignment(a.id, user.id, 'top'));
+          await store.rbac.assign(assignment(a.id, user.id, 'secret')); // a name tenant a does not have
+          await store.rbac.assign(assignment(b.id, user.id, 'secret'));
+          const snap = await store.rbac.loadPolicy(a.id, user.id);
+          assert.equal(snap.epoch, await store.rbac.epoch());
+          assert.equal(snap.tenant?.id, a.id);
+          assert.equal(snap.user?.id, user.id);
+          assert.equal(snap.superAdmin, false);
+          assert.deepEqual([...snap.assigned].sort(), ['secret', 'top']);
+          // every role of the tenant, edges as stored (the domain walks them), none of another tenant
+          assert.deepEqual(
+            snap.roles.map((r) => [r.name, r.extends]),
+            [
+              ['base', ['viewer', 'top']],
+              ['top', ['base']],
+              ['unrelated', []],
+            ],
+          );
+          assert.ok(snap.roles.every((r) => r.tenantId === a.id));
+          await store.rbac.setSuperAdmin(user.id, true, 1);
+          assert.equal((await store.rbac.loadPolicy(a.id, user.id)).superAdmin, true);
+          const missing = await store.rbac.loadPolicy('tnt_missing', 'usr_missing');
+          assert.deepEqual(missing.assigned, []);
+          assert.equal(missing.tenant, null);
+          assert.equal(missing.user, null);
+        }),
     );
 
     t.it('purging a user or a tenant bumps the epoch and leaves none of its grants behind', () =>

@@ -23,12 +23,16 @@ export async function applyPlanLimits(
     const planLimit = plan.limits[def.name] ?? 0;
     const override =
       def.name in overrides ? (overrides[def.name] ?? null) : (existing.get(def.name)?.overrideLimit ?? null);
+    const enforcement = plans.enforcement(plan, def.name);
+    const limit = override ?? planLimit;
     return {
       quota: def.name,
       kind: def.kind,
-      enforcement: plans.enforcement(plan, def.name),
-      limit: override ?? planLimit,
+      enforcement,
+      limit,
       overrideLimit: override,
+      // What "soft" and "unlimited" mean is decided here: no ceiling; the store compares with a plain number.
+      ceiling: enforcement === 'soft' || limit < 0 ? null : limit,
       periodStart: def.kind === 'periodic' ? period.start : null,
       periodEnd: def.kind === 'periodic' ? period.end : null,
     };

@@ -1,24 +1,19 @@
 import {
-  type Actor,
   ConflictError,
   type ConsumeOutcome,
   type ConsumeRequest,
   type ExecutionContext,
   NotFoundError,
   parseInput,
-  QuotaExceededError,
-  type QuotaEnforcement,
   type QuotaPeriodRecord,
   type QuotaState,
-  SYSTEM_ACTOR,
   ValidationError,
 } from '@ax/core';
 import type { z } from 'zod';
 import { tenantOf } from './context.js';
 import { acquireSlot, releaseSlot, renewSlot } from './leases.js';
 import { applyPlanLimits } from './limits.js';
-import { nextBillingPeriod } from './periods.js';
-import { announce, emitIn, type TenancyDeps, type TenancyPorts, type TxOptions } from './ports.js';
+import { emitIn, type TenancyDeps, type TenancyPorts, type TxOptions } from './ports.js';
 import {
   type ConsumeResult,
   DEFAULT_IDEMPOTENCY_TTL_MS,
@@ -38,7 +33,9 @@ import {
   type renewSchema,
   txOptionsSchema,
 } from './schemas.js';
+import { QuotaHints } from './quota-hints.js';
 import { SoftThresholds } from './soft-thresholds.js';
+import { exceeded, missing, rollover } from './quota-steps.js';
 
 /** Input of {@link QuotaService.consume}. */
 export type ConsumeInput = z.input<typeof consumeSchema>;
@@ -73,8 +70,7 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
   readonly #d: TenancyDeps<P>;
   readonly #idempotencyTtlMs: number;
   readonly #thresholds: SoftThresholds<P>;
-  // Enforcement by tenant|quota, as last seen (bounded; a hint that picks the consume path only).
-  readonly #enforcement = new Map<string, QuotaEnforcement>();
+  readonly #hints = new QuotaHints();
 
   /** @internal use {@link createTenancy} */
   constructor(deps: TenancyDeps<P>, idempotencyTtlMs = DEFAULT_IDEMPOTENCY_TTL_MS) {
@@ -94,35 +90,48 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     const q = parseInput(consumeSchema, input, 'quota.consume');
     const tx = txOf(opts);
     this.#counted(q.quota);
-    const req: ConsumeRequest = {
-      tenantId,
-      quota: q.quota,
-      amount: q.amount,
-      now: this.#d.clock.now(),
-      ...(q.idempotencyKey ? { idempotency: { key: q.idempotencyKey, ttlMs: this.#idempotencyTtlMs } } : {}),
-    };
-    const key = `${tenantId}|${q.quota}`;
+    const now = this.#d.clock.now();
     for (;;) {
       // A soft quota consumes in a transaction with its threshold records and events; a hard one outside a
       // caller's transaction is the single conditional UPDATE.
+      const hint =
+        tx && !q.idempotencyKey
+          ? undefined
+          : await this.#hints.of(tx ?? this.#d.store, tenantId, q.quota, now);
+      const req: ConsumeRequest = {
+        tenantId,
+        quota: q.quota,
+        amount: q.amount,
+        now,
+        // A key is kept to the end of the period it counts in, and never less than the TTL: a retry that lands
+        // just after the period ended must replay, not be counted again in the next period.
+        ...(q.idempotencyKey
+          ? {
+              idempotency: {
+                key: q.idempotencyKey,
+                expiresAt: Math.max(now + this.#idempotencyTtlMs, hint?.periodEnd ?? 0),
+              },
+            }
+          : {}),
+      };
       let soft = true;
       let out: ConsumeOutcome;
       if (tx) out = await this.#consumeIn(tx, req);
       else {
-        soft = (await this.#enforcementOf(tenantId, q.quota)) === 'soft';
+        soft = hint?.enforcement === 'soft';
         out = soft
           ? await this.#d.store.transaction((t) => this.#consumeIn(t, req))
           : await this.#d.store.quotas.consume(req);
       }
       switch (out.status) {
         case 'consumed': {
-          this.#remember(key, out.enforcement);
+          this.#hints.remember(tenantId, q.quota, { enforcement: out.enforcement, periodEnd: out.periodEnd });
           if (!soft && out.enforcement === 'soft' && !out.replayed && out.limit > 0) {
             // The quota turned soft since this process looked (a plan changed elsewhere): the consume has
             // committed, so its thresholds get a transaction of their own (a record never written is made by
             // the next consume).
             await this.#d.store.transaction((t) =>
-              this.#thresholds.check(t, tenantId, q.quota, out.used, out.limit, out.periodStart, req.now),
+              this.#thresholds.check(t, tenantId, q.quota, out.used, out.limit, out.periodStart, now),
             );
           }
           return {
@@ -139,9 +148,9 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
           };
         }
         case 'exceeded':
-          throw await this.#exceeded(tx, actor, tenantId, q.quota, out.used, out.limit, q.amount, req.now);
+          throw await exceeded(this.#d, tx, actor, tenantId, q.quota, out.used, out.limit, q.amount, now);
         case 'periodEnded':
-          await this.#rollover(tx, tenantId, q.quota, out.periodStart, out.periodEnd, req.now);
+          await rollover(this.#d, tx, tenantId, q.quota, out.periodStart, out.periodEnd, now);
           break;
         case 'keyConflict':
           throw new ConflictError(
@@ -149,7 +158,7 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
             { details: { quota: q.quota, firstAmount: out.amount, amount: q.amount } },
           );
         case 'missing':
-          throw await this.#missing(tx, tenantId, q.quota);
+          throw await missing(this.#d, tx, tenantId, q.quota);
       }
     }
   }
@@ -164,8 +173,8 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     for (;;) {
       const out = await (tx ?? this.#d.store).quotas.release(tenantId, q.quota, q.amount, now);
       if (out.status === 'released') return usageItem(out.state, out.state.used);
-      if (out.status === 'missing') throw await this.#missing(tx, tenantId, q.quota);
-      await this.#rollover(tx, tenantId, q.quota, out.periodStart, out.periodEnd, now);
+      if (out.status === 'missing') throw await missing(this.#d, tx, tenantId, q.quota);
+      await rollover(this.#d, tx, tenantId, q.quota, out.periodStart, out.periodEnd, now);
     }
   }
 
@@ -196,10 +205,10 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     const q = parseInput(acquireSchema, input, 'quota.acquireSlot');
     const tx = txOf(opts);
     const out = await acquireSlot(this.#d, tenantId, q, tx);
-    if (out === null) throw await this.#missing(tx, tenantId, q.quota);
+    if (out === null) throw await missing(this.#d, tx, tenantId, q.quota);
     if ('exceeded' in out) {
       const { active, limit } = out.exceeded;
-      throw await this.#exceeded(tx, actor, tenantId, q.quota, active, limit, 1, out.now);
+      throw await exceeded(this.#d, tx, actor, tenantId, q.quota, active, limit, 1, out.now);
     }
     return out;
   }
@@ -257,7 +266,7 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     const now = this.#d.clock.now();
     let states = await quotas.list(id);
     const ended = states.filter((s) => s.periodEnd !== null && s.periodEnd <= now);
-    for (const s of ended) await this.#rollover(tx, id, s.quota, s.periodStart!, s.periodEnd!, now);
+    for (const s of ended) await rollover(this.#d, tx, id, s.quota, s.periodStart!, s.periodEnd!, now);
     if (ended.length > 0) states = await quotas.list(id);
     const leases = await quotas.activeLeases(id, now);
     const periodic = states.filter((s) => s.periodEnd !== null);
@@ -297,7 +306,7 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
       const due = await this.#d.store.quotas.duePeriods(now, batchSize);
       let progressed = 0;
       for (const p of due) {
-        if (await this.#rollover(undefined, p.tenantId, p.quota, p.periodStart, p.periodEnd, now))
+        if (await rollover(this.#d, undefined, p.tenantId, p.quota, p.periodStart, p.periodEnd, now))
           progressed++;
       }
       closed += progressed;
@@ -323,24 +332,6 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
     return out;
   }
 
-  // The enforcement of a tenant's quota as last seen by this process (read once, then kept up to date from
-  // consume outcomes); 'hard' for a row that does not exist (the consume then reports it missing).
-  async #enforcementOf(tenantId: string, quota: string): Promise<QuotaEnforcement> {
-    const key = `${tenantId}|${quota}`;
-    const known = this.#enforcement.get(key);
-    if (known) return known;
-    const row = await this.#d.store.quotas.get(tenantId, quota);
-    if (!row) return 'hard';
-    this.#remember(key, row.enforcement);
-    return row.enforcement;
-  }
-
-  #remember(key: string, enforcement: QuotaEnforcement): void {
-    if (this.#enforcement.get(key) === enforcement) return;
-    if (this.#enforcement.size >= 10_000) this.#enforcement.clear();
-    this.#enforcement.set(key, enforcement);
-  }
-
   // Quotas counted by consume/release (not leases).
   #counted(quota: string): void {
     if (this.#d.plans.quota(quota).kind === 'concurrency') {
@@ -348,70 +339,6 @@ export class QuotaService<P extends TenancyPorts = TenancyPorts> {
         { path: ['quota'], message: 'concurrency quotas use leases', code: 'custom' },
       ]);
     }
-  }
-
-  // Closes an ended period in `tx` (the caller's), else in a transaction of its own: the close and its
-  // `quota.periodClosed` event commit together.
-  async #rollover(
-    tx: P | undefined,
-    tenantId: string,
-    quota: string,
-    periodStart: number,
-    periodEnd: number,
-    now: number,
-  ): Promise<boolean> {
-    const run = async (t: P) => {
-      const tenant = await t.tenants.get(tenantId);
-      const next = nextBillingPeriod(now, tenant?.billingAnchorDay ?? null, periodEnd);
-      const closed = await t.quotas.rollover(tenantId, quota, periodStart, next, now);
-      if (closed) {
-        await emitIn(this.#d, t, 'quota.periodClosed', () => ({
-          at: now,
-          actor: SYSTEM_ACTOR,
-          tenantId,
-          quota,
-          periodStart,
-          periodEnd,
-        }));
-      }
-      return closed;
-    };
-    return tx ? run(tx) : this.#d.store.transaction(run);
-  }
-
-  async #exceeded(
-    tx: P | undefined,
-    actor: Actor,
-    tenantId: string,
-    quota: string,
-    used: number,
-    limit: number,
-    requested: number,
-    now: number,
-  ): Promise<QuotaExceededError> {
-    await announce(this.#d, tx, 'quota.exceeded', () => ({
-      at: now,
-      actor,
-      tenantId,
-      quota,
-      used,
-      limit,
-      requested,
-    }));
-    return new QuotaExceededError({ quota, limit, used, requested, tenantId });
-  }
-
-  async #missing(tx: P | undefined, tenantId: string, quota: string): Promise<ValidationError> {
-    const tenant = await (tx ?? this.#d.store).tenants.get(tenantId);
-    if (!tenant) {
-      return new ValidationError(`unknown tenant ${tenantId}`, [
-        { path: ['tenantId'], message: 'unknown tenant', code: 'custom' },
-      ]);
-    }
-    return new ValidationError(
-      `quota ${quota} is not provisioned for tenant ${tenantId}; re-apply its plan (syncQuotas)`,
-      [{ path: ['quota'], message: 'quota not provisioned for this tenant', code: 'custom' }],
-    );
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Storage port for quotas: per-tenant limits and usage, billing periods, idempotency keys, concurrency
- * leases and soft-limit threshold records. The domain (@ax/tenancy) decides limits, periods and thresholds;
- * an adapter stores them and makes each operation atomic. Times are epoch milliseconds; a limit below zero
- * means unlimited.
+ * leases and soft-limit threshold records. The domain (@ax/tenancy) decides limits, periods, thresholds, what
+ * "soft" and "unlimited" mean (as a plain `ceiling`) and how long idempotency keys live (as `expiresAt`); an
+ * adapter stores them and makes each operation atomic, comparing with the numbers it is given and deciding
+ * nothing. Times are epoch milliseconds.
  */
 
 /** How a quota is counted. */
@@ -17,10 +18,15 @@ export interface QuotaState {
   quota: string;
   kind: QuotaKind;
   enforcement: QuotaEnforcement;
-  /** Effective limit (the override when set, else the plan's). Below zero: unlimited. */
+  /** Effective limit (the override when set, else the plan's), as reported; below zero: unlimited. */
   limit: number;
   /** A per-tenant override of the plan's limit, or null. */
   overrideLimit: number | null;
+  /**
+   * The bound consume and acquire enforce, as the domain computed it: `used + amount <= ceiling` (leases:
+   * active < ceiling); null means no bound (an unlimited or soft quota).
+   */
+  ceiling: number | null;
   /** Usage in the current period (periodic) or overall (counter). Leases are counted separately. */
   used: number;
   /** Current period bounds `[periodStart, periodEnd)` for periodic quotas; null otherwise. */
@@ -36,6 +42,8 @@ export interface QuotaSetting {
   enforcement: QuotaEnforcement;
   limit: number;
   overrideLimit: number | null;
+  /** The enforced bound, null for none (see {@link QuotaState.ceiling}). */
+  ceiling: number | null;
   /** Period to start with when the row is new (periodic quotas); an existing row keeps its period. */
   periodStart: number | null;
   periodEnd: number | null;
@@ -49,11 +57,11 @@ export interface ConsumeRequest {
   amount: number;
   now: number;
   /**
-   * When set, the result is recorded under `key` in the same transaction as the update, kept until the later
-   * of the quota's period end and `now + ttlMs` (so a retry just after a period ends is not counted again in
-   * the next one), and a later call with the same key returns that first result instead of consuming again.
+   * When set, the result is recorded under `key` in the same transaction as the update, kept until `expiresAt`
+   * (computed by the domain), and a later call with the same key before then returns that first result instead
+   * of consuming again (unless it was refunded).
    */
-  idempotency?: { key: string; ttlMs: number };
+  idempotency?: { key: string; expiresAt: number };
 }
 
 /** What a consume did. `periodEnded` means the row's period is over: roll it over, then try again. */
@@ -133,8 +141,8 @@ export interface QuotaStore {
   /** Every quota of a tenant, ordered by name. */
   list(tenantId: string): Promise<QuotaState[]>;
   /**
-   * One atomic conditional update: adds `amount` only if the period is current and the quota is unlimited,
-   * soft, or `used + amount <= limit`. Writes nothing otherwise.
+   * One atomic conditional update: adds `amount` only if the period is current and the row's `ceiling` is null
+   * or `used + amount <= ceiling`. Writes nothing otherwise.
    */
   consume(req: ConsumeRequest): Promise<ConsumeOutcome>;
   /**
@@ -177,8 +185,8 @@ export interface QuotaStore {
   /** Forgets recorded thresholds of a quota (used when its limit changes). */
   clearThresholds(tenantId: string, quota: string): Promise<void>;
   /**
-   * Reclaims the quota's expired leases, then inserts `lease` only if the active leases are fewer than the
-   * limit (or it is unlimited): one conditional statement, in one transaction with the reclaim.
+   * Reclaims the quota's expired leases, then inserts `lease` only if the row's `ceiling` is null or the active
+   * leases are fewer than it: one conditional statement, in one transaction with the reclaim.
    */
   acquireLease(lease: Lease, now: number): Promise<AcquireOutcome>;
   /** Moves an unexpired lease's expiry; null when the lease is gone or expired. */

@@ -57,8 +57,9 @@ export interface PolicySnapshot {
   /** Role names assigned to the user in this tenant. */
   assigned: string[];
   /**
-   * The tenant's custom roles reachable from `assigned` through `extends` (names that are not custom roles of
-   * this tenant, such as system roles, are skipped). Never a role of another tenant.
+   * Every custom role of the tenant, with its `extends` edges as stored, ordered by name. The adapter does not
+   * walk the hierarchy (the domain does: which roles `assigned` reaches, cycles, system roles). Never a role of
+   * another tenant.
    */
   roles: RoleRecord[];
 }

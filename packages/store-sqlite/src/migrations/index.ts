@@ -5,6 +5,7 @@ import { rbacMigration } from './0003-rbac.js';
 import { tenancyMigration } from './0004-tenancy.js';
 import { auditMigration } from './0005-audit.js';
 import { quotaRefundsMigration } from './0006-quota-refunds.js';
+import { quotaCeilingMigration } from './0007-quota-ceiling.js';
 
 /**
  * Every migration this adapter knows, in order. Forward-only: never edit one that has shipped; add the next.
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   tenancyMigration,
   auditMigration,
   quotaRefundsMigration,
+  quotaCeilingMigration,
 ];
