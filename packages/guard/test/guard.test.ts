@@ -197,6 +197,30 @@ describe('guard.run', () => {
     expect(h.events()).toEqual([]);
   });
 
+  it("a failed event that cannot be appended: onError hears of it, no refund, the work's error is thrown", async () => {
+    const heard: string[] = [];
+    await open({
+      override: (o) => ({
+        ...o,
+        onError: (_e, where) => heard.push(where),
+        audit: {
+          record: (tx, ctx, e) =>
+            e.action.endsWith('.failed')
+              ? Promise.reject(new AxError('INTERNAL', 503, 'audit down'))
+              : o.audit.record(tx, ctx, e),
+          append: (ctx, e) => o.audit.append(ctx, e),
+        },
+      }),
+    });
+    const boom = new Error('boom');
+    const refunding = { ...spec, refundOnFailure: true };
+    await expect(h.guard.run(h.dev, refunding, () => Promise.reject(boom))).rejects.toBe(boom);
+    expect(heard).toEqual(['failed-event']);
+    expect(h.used('executionsThisMonth')).toBe(2); // the refund shared the failed event's transaction
+    expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.started`]);
+    expect(h.leaseRows()).toBe(0);
+  });
+
   it('a conditional grant needs the object: without it FORBIDDEN, with a matching one allowed', async () => {
     await open();
     await h.rbac.createRole(h.system, {
