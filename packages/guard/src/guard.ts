@@ -7,8 +7,10 @@ import {
   ForbiddenError,
   type IdGenerator,
   parseInput,
+  PLATFORM_TENANT_ID,
   systemClock,
   type Transactional,
+  ValidationError,
 } from '@ax/core';
 import { subject as tagSubject } from '@casl/ability';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -159,6 +161,15 @@ export class Guard<P extends GuardPorts = GuardPorts> {
     // Frozen once here, so the services called below can skip validating it again.
     const c = createContext(ctx);
     const s = parseInput(guardSpecSchema, spec, 'guard spec');
+    if (c.tenantId === PLATFORM_TENANT_ID && (s.quotas.length > 0 || s.concurrency)) {
+      throw new ValidationError('the platform pseudo-tenant has no quotas: a platform action consumes none', [
+        {
+          path: [s.quotas.length > 0 ? 'quotas' : 'concurrency'],
+          message: 'not in the platform tenant',
+          code: 'custom',
+        },
+      ]);
+    }
     const rule = this.#o.rbac.catalog.toRule(s.permission);
     const action = s.action ?? s.permission;
     const objectId = s.object?.id;
@@ -192,13 +203,17 @@ export class Guard<P extends GuardPorts = GuardPorts> {
 
   // Steps 2–4: nothing here writes but the rate limiter's counters.
   async #admit(ctx: ExecutionContext, s: ParsedGuardSpec, rule: { action: string; subject: string }) {
-    await this.#o.tenants.requireActive(ctx.tenantId);
+    // The platform pseudo-tenant (installation-wide actions) has no status, no quotas and no rate-limit window.
+    const platform = ctx.tenantId === PLATFORM_TENANT_ID;
+    if (!platform && s.requireActiveTenant) await this.#o.tenants.requireActive(ctx.tenantId);
     const target = s.object ? tagSubject(rule.subject, { ...s.object }) : rule.subject;
     const decision = await this.#o.rbac.explain(ctx, rule.action, target);
     // On a type alone CASL allows a conditional grant ("for matching objects"): the guard needs the object.
     const conditional =
       !s.object && decision.rule?.conditions !== undefined && decision.rule.conditions !== null;
     if (!decision.allowed || conditional) {
+      // Skipped above for the allowed: a refused caller still learns that the tenant is inactive, and why.
+      if (!platform && !s.requireActiveTenant) await this.#o.tenants.requireActive(ctx.tenantId);
       throw new Refusal(
         new ForbiddenError(`not allowed: ${s.permission}`, { details: { permission: s.permission } }),
         conditional
@@ -207,7 +222,7 @@ export class Guard<P extends GuardPorts = GuardPorts> {
         { role: decision.role, rulePermission: decision.permission },
       );
     }
-    await this.#o.rateLimits?.check({ tenantId: ctx.tenantId, userId: ctx.actor.id });
+    if (!platform) await this.#o.rateLimits?.check({ tenantId: ctx.tenantId, userId: ctx.actor.id });
   }
 
   // Step 5, one transaction: consume, lease, `started`. A refusal here (QUOTA_EXCEEDED) rolls all of it back.

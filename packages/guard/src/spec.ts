@@ -38,6 +38,12 @@ export const guardSpecSchema = z
     action: z.string().regex(dotted, 'expected a dotted action like "workflow.execute"').max(80).optional(),
     /** Gives the consumed periodic usage back, once, when the work fails. */
     refundOnFailure: z.boolean().default(false),
+    /**
+     * False for platform actions on a tenant that may be inactive (activate, delete, purge, read a suspended
+     * one): step 2 is skipped for whoever is allowed, while a refusal on an inactive tenant still reports
+     * TENANT_SUSPENDED with the reason.
+     */
+    requireActiveTenant: z.boolean().default(true),
     /** Audit resource type and id (default: the permission's subject type and `object.id`). */
     resource: z.object({ type: name.optional(), id: z.string().min(1).max(500).optional() }).optional(),
   })

@@ -1,4 +1,4 @@
-import { AxError, createContext, isAxError } from '@ax/core';
+import { AxError, createContext, isAxError, PLATFORM_TENANT_ID, SYSTEM_ACTOR } from '@ax/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTION, type Harness, type HarnessOptions, harness } from './helpers.js';
 
@@ -219,6 +219,35 @@ describe('guard.run', () => {
     expect(h.used('executionsThisMonth')).toBe(2); // the refund shared the failed event's transaction
     expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.started`]);
     expect(h.leaseRows()).toBe(0);
+  });
+
+  it('requireActiveTenant: false lets the allowed act on a suspended tenant; the refused still hear TENANT_SUSPENDED', async () => {
+    await open();
+    await h.tenancy.tenants.suspend(h.system, { reason: 'unpaid invoice' });
+    const platformAction = { permission: 'tenant.suspend', action: ACTION, requireActiveTenant: false };
+    expect(await h.guard.run(h.system, platformAction, () => 'reactivated')).toBe('reactivated');
+    const err = await refusal(h.guard.run(h.dev, platformAction, () => 1));
+    expect(err.code).toBe('TENANT_SUSPENDED');
+    expect(err.details.reason).toBe('unpaid invoice');
+    expect(h.events().map((e) => e.action)).toEqual([
+      `${ACTION}.started`,
+      `${ACTION}.completed`,
+      `${ACTION}.denied`,
+    ]);
+  });
+
+  it('a platform context (installation-wide action) has no tenant to check and consumes nothing', async () => {
+    await open();
+    const platform = createContext({ tenantId: PLATFORM_TENANT_ID, actor: SYSTEM_ACTOR });
+    expect(await h.guard.run(platform, { permission: 'tenant.write', action: ACTION }, () => 'ok')).toBe(
+      'ok',
+    );
+    const withQuota = {
+      permission: 'tenant.write',
+      action: ACTION,
+      quotas: [{ quota: 'workflows', amount: 1 }],
+    };
+    expect((await refusal(h.guard.run(platform, withQuota, () => 1))).code).toBe('VALIDATION');
   });
 
   it('a conditional grant needs the object: without it FORBIDDEN, with a matching one allowed', async () => {

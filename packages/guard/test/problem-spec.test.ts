@@ -45,6 +45,7 @@ describe('guardSpecSchema', () => {
       permission: 'workflow.execute',
       quotas: [],
       refundOnFailure: false,
+      requireActiveTenant: true,
     });
     expect(guardSpecSchema.safeParse({ permission: 'workflow.execute', quota: [] }).success).toBe(false);
     const twice = [
