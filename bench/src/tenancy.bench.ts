@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContext, type ExecutionContext, PLATFORM_TENANT_ID, SYSTEM_ACTOR } from '@ax/core';
-import { openSqliteStore, sqliteRateLimitStore } from '@ax/store-sqlite';
-import { createTenancy, RateLimitService, sqliteRateLimiterFactory } from '@ax/tenancy';
+import { openSqliteStore } from '@ax/store-sqlite';
+import { createTenancy, RateLimitService } from '@ax/tenancy';
 import BetterSqlite3 from 'better-sqlite3';
 import { RateLimiterSQLite } from 'rate-limiter-flexible';
 import type { BenchCase } from './harness.js';
@@ -92,7 +92,7 @@ export async function tenancyCases(): Promise<{ cases: BenchCase[]; cleanup(): P
 
   const points = 1_000_000_000; // never limited: the bench measures the check, not the refusal
   const limits = new RateLimitService({
-    factory: sqliteRateLimiterFactory(sqliteRateLimitStore(store)),
+    store: store.rateLimits,
     user: { points, durationSec: 60 },
     tenant: { points, durationSec: 60 },
   });

@@ -117,6 +117,12 @@ export type {
   RoleRecord,
   StoredRule,
 } from './store/rbac.js';
+export type {
+  RateLimiter,
+  RateLimiterOptions,
+  RateLimiterResult,
+  RateLimitStore,
+} from './store/rate-limits.js';
 export type { Store, StorePorts, Transactional, TransactionOptions } from './store/store.js';
 export type { PageRequest, TenantPatch, TenantStore } from './store/tenants.js';
 export type { UserPatch, UserStore } from './store/users.js';

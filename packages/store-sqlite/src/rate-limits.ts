@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
+import type { RateLimitStore } from '@ax/core';
 import type { Database } from 'better-sqlite3';
+import type { RateLimiterSQLite } from 'rate-limiter-flexible';
 import type { SqliteStore } from './store.js';
 
 /** The table migration 4 creates in rate-limiter-flexible's schema (`key`, `points`, `expire`). */
@@ -27,5 +30,25 @@ export function sqliteRateLimitStore(store: Pick<SqliteStore, 'db'>): SqliteRate
     storeType: 'better-sqlite3',
     tableName: RATE_LIMIT_TABLE,
     tableCreated: true,
+  };
+}
+
+// Loaded on first use: commands that never rate-limit do not pay for rate-limiter-flexible at start-up.
+let limiterClass: typeof RateLimiterSQLite | undefined;
+
+/**
+ * The store's rate-limit port: rate-limiter-flexible's `RateLimiterSQLite` on the store's connection and its
+ * `ax_rate_limits` table (see {@link sqliteRateLimitStore}).
+ */
+export function sqliteRateLimits(store: Pick<SqliteStore, 'db'>): RateLimitStore {
+  return {
+    limiter(options) {
+      limiterClass ??= (
+        createRequire(import.meta.url)('rate-limiter-flexible') as {
+          RateLimiterSQLite: typeof RateLimiterSQLite;
+        }
+      ).RateLimiterSQLite;
+      return new limiterClass({ ...sqliteRateLimitStore(store), ...options });
+    },
   };
 }

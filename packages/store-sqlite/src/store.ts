@@ -8,15 +8,22 @@ import {
   systemClock,
   type TransactionOptions,
 } from '@ax/core';
-import { runTransaction } from '@ax/core/adapter';
+import {
+  type Migration,
+  type MigrationResult,
+  migrate,
+  pendingMigrations,
+  runTransaction,
+} from '@ax/core/adapter';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { sqliteAuditStore } from './audit.js';
 import { wrapPorts } from './guard-ports.js';
 import { type CarriedReservation, sqliteKeyringStore, sqliteReservationRestorer } from './keyring.js';
 import { sqliteSecretStore } from './secrets.js';
-import { type Migration, type MigrationResult, migrate, pendingMigrations } from './migrate.js';
+import { sqliteMigrationDialect } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { sqliteRbacStore } from './rbac.js';
+import { sqliteRateLimits } from './rate-limits.js';
 import { SerialQueue } from './serial-queue.js';
 import { mapBusy } from './sqlite-errors.js';
 import { lazyPort } from './lazy-port.js';
@@ -70,6 +77,8 @@ export class SqliteStore implements Store {
   readonly secrets: StorePorts['secrets'];
   readonly quotas: StorePorts['quotas'];
   readonly rbac: StorePorts['rbac'];
+  /** Rate limits: rate-limiter-flexible's `RateLimiterSQLite` on this connection. */
+  readonly rateLimits: Store['rateLimits'];
 
   readonly #queue = new SerialQueue();
   readonly #ports: StorePorts;
@@ -118,6 +127,7 @@ export class SqliteStore implements Store {
     this.secrets = guarded.secrets;
     this.quotas = guarded.quotas;
     this.rbac = guarded.rbac;
+    this.rateLimits = sqliteRateLimits(this);
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
@@ -210,16 +220,14 @@ export class SqliteStore implements Store {
   }
 
   /** Applies pending migrations; throws IntegrityError (writing nothing) if applied ones were edited. */
-  migrate(): MigrationResult {
-    return migrate(this.db, this.#migrations, () => this.#clock.now());
+  migrate(): Promise<MigrationResult> {
+    return migrate(sqliteMigrationDialect(this.db), this.#migrations, { now: () => this.#clock.now() });
   }
 
   /** Migrations not yet applied. Throws IntegrityError like {@link migrate}, without writing. */
-  pendingMigrations(): { id: number; name: string }[] {
-    return pendingMigrations(this.db, this.#migrations).map(({ id, name }) => ({
-      id,
-      name,
-    }));
+  async pendingMigrations(): Promise<{ id: number; name: string }[]> {
+    const pending = await pendingMigrations(sqliteMigrationDialect(this.db), this.#migrations);
+    return pending.map(({ id, name }) => ({ id, name }));
   }
 
   /** Checks the file is still the one opened (not deleted or replaced) and answers a query. */
@@ -236,7 +244,8 @@ export class SqliteStore implements Store {
         throw new IntegrityError(`database file ${this.filename} is missing or was replaced`);
     }
     this.db.prepare('SELECT 1').get();
-    if (this.pendingMigrations().length > 0) throw new IntegrityError('database has pending migrations');
+    if ((await this.pendingMigrations()).length > 0)
+      throw new IntegrityError('database has pending migrations');
   }
 
   async close(): Promise<void> {
@@ -255,9 +264,11 @@ function openDatabase(filename: string, options: SqliteStoreOptions): Database {
   if (!memory && !existsSync(dirname(filename))) mkdirSync(dirname(filename), { recursive: true });
   const db = new BetterSqlite3(filename);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
+    // busy_timeout first: on a new file, processes opening at once wait for each other's WAL switch.
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    // Already WAL (every database this adapter made): a read, no write.
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     return db;
   } catch (err) {
@@ -278,15 +289,16 @@ export async function openSqliteStore(
   try {
     const migrations = options.migrations ?? MIGRATIONS;
     const clock = options.clock ?? systemClock;
+    const dialect = sqliteMigrationDialect(db);
     if (options.migrate === false) {
-      const pending = pendingMigrations(db, migrations);
+      const pending = await pendingMigrations(dialect, migrations);
       if (pending.length > 0) {
         throw new IntegrityError(`database needs ${pending.length} migration(s): run \`ax migrate\``, {
           details: { pending: pending.map((m) => m.id) },
         });
       }
     } else {
-      migrate(db, migrations, () => clock.now());
+      await migrate(dialect, migrations, { now: () => clock.now() });
     }
     return new SqliteStore(db, filename, migrations, clock);
   } catch (err) {
@@ -306,7 +318,9 @@ export async function migrateSqlite(
   const db = openDatabase(filename, options);
   try {
     const clock = options.clock ?? systemClock;
-    return migrate(db, options.migrations ?? MIGRATIONS, () => clock.now());
+    return await migrate(sqliteMigrationDialect(db), options.migrations ?? MIGRATIONS, {
+      now: () => clock.now(),
+    });
   } finally {
     db.close();
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntegrityError } from '@ax/core';
 import BetterSqlite3 from 'better-sqlite3';
@@ -37,8 +37,8 @@ describe('openSqliteStore', () => {
   it('records every migration with a checksum, once', async () => {
     const file = tmpFile();
     const first = await openSqliteStore(file);
-    expect(first.pendingMigrations()).toEqual([]);
-    expect(first.migrate().applied).toEqual([]);
+    expect(await first.pendingMigrations()).toEqual([]);
+    expect((await first.migrate()).applied).toEqual([]);
     await first.close();
     const raw = new BetterSqlite3(file);
     cleanups.push(() => void raw.close());
@@ -62,6 +62,33 @@ describe('openSqliteStore', () => {
   });
 });
 
+describe('opening a store whose migrations are all applied', () => {
+  it('writes nothing and takes no write lock', async () => {
+    const file = tmpFile();
+    await (await openSqliteStore(file)).close();
+    const observer = new BetterSqlite3(file);
+    cleanups.push(() => void observer.close());
+    const version = () => observer.pragma('data_version', { simple: true });
+    const before = version();
+    const mtimes = () => [file, `${file}-wal`].map((f) => (existsSync(f) ? statSync(f).mtimeMs : null));
+    const filesBefore = mtimes();
+    // Another process holds the write lock: an open that wanted it (BEGIN IMMEDIATE) would fail after 50 ms.
+    observer.exec('BEGIN IMMEDIATE');
+    try {
+      const store = await openSqliteStore(file, { busyTimeoutMs: 50 });
+      expect(store.db.prepare('SELECT total_changes() AS n').get()).toEqual({ n: 0 });
+      await store.ping();
+      expect(await store.tenants.list({ limit: 5 })).toEqual([]);
+      expect(store.db.prepare('SELECT total_changes() AS n').get()).toEqual({ n: 0 });
+      await store.close();
+    } finally {
+      observer.exec('ROLLBACK');
+    }
+    expect(version()).toBe(before); // no other connection committed anything
+    expect(mtimes()).toEqual(filesBefore);
+  });
+});
+
 describe('migration integrity', () => {
   const extra: Migration = {
     id: 2,
@@ -81,8 +108,8 @@ describe('migration integrity', () => {
     const store = await openSqliteStore(file, {
       migrations: [MIGRATIONS[0]!, extra],
     });
-    expect(store.pendingMigrations()).toEqual([]);
-    expect(store.migrate()).toEqual({ applied: [], version: 2 });
+    expect(await store.pendingMigrations()).toEqual([]);
+    expect(await store.migrate()).toEqual({ applied: [], version: 2 });
     await store.close();
   });
 

@@ -33,13 +33,11 @@ export {
 } from './quota-types.js';
 export {
   DEFAULT_RATE_LIMITS,
-  memoryRateLimiterFactory,
-  type RateLimiterFactory,
+  memoryRateLimits,
   type RateLimitOptions,
   type RateLimitResult,
   type RateLimitRule,
   RateLimitService,
-  sqliteRateLimiterFactory,
 } from './rate-limits.js';
 export { createTenancy, type Tenancy, type TenancyOptions } from './tenancy.js';
 export {

@@ -1,10 +1,13 @@
-import { AxError, parseInput, RateLimitExceededError, ValidationError } from '@ax/core';
 import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRes,
-  RateLimiterSQLite,
-} from 'rate-limiter-flexible';
+  AxError,
+  parseInput,
+  RateLimitExceededError,
+  type RateLimiter,
+  type RateLimiterResult,
+  type RateLimitStore,
+  ValidationError,
+} from '@ax/core';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { tenantIdSchema } from './schemas.js';
 
@@ -20,30 +23,12 @@ export const DEFAULT_RATE_LIMITS: Readonly<{ user: RateLimitRule; tenant: RateLi
   tenant: { points: 500, durationSec: 60 },
 });
 
-/** Builds one rate-limiter-flexible limiter; the store (memory, SQLite, Redis) is the factory's choice. */
-export type RateLimiterFactory = (opts: {
-  keyPrefix: string;
-  points: number;
-  duration: number;
-}) => RateLimiterAbstract;
-
-/** In-process limiters (RateLimiterMemory): for tests and single-process tools. */
-export function memoryRateLimiterFactory(): RateLimiterFactory {
-  return (opts) => new RateLimiterMemory(opts);
-}
-
 /**
- * Limiters on rate-limiter-flexible's SQLite store over a better-sqlite3 connection, the embedded default.
- * `client` comes from the storage adapter (`sqliteRateLimitStore(store)` in @ax/store-sqlite), which owns the
- * connection and the table; this package never imports the driver.
+ * In-process limiters (rate-limiter-flexible's `RateLimiterMemory`), shaped as a store's `rateLimits` port: for
+ * tests and single-process tools. Production passes its store's port (`store.rateLimits`).
  */
-export function sqliteRateLimiterFactory(client: {
-  storeClient: object;
-  storeType: 'better-sqlite3';
-  tableName: string;
-  tableCreated?: boolean;
-}): RateLimiterFactory {
-  return (opts) => new RateLimiterSQLite({ ...client, ...opts });
+export function memoryRateLimits(): RateLimitStore {
+  return { limiter: (opts) => new RateLimiterMemory(opts) };
 }
 
 /** What a passed check returns: points left in each window. */
@@ -68,8 +53,8 @@ const ruleSchema = z.object({
 
 /** Options of {@link RateLimitService}. */
 export interface RateLimitOptions {
-  /** Builds the limiters; in-memory when absent. */
-  factory?: RateLimiterFactory;
+  /** Where the counters live: a store's `rateLimits` port (e.g. `store.rateLimits`); in-memory when absent. */
+  store?: RateLimitStore;
   user?: RateLimitRule;
   tenant?: RateLimitRule;
   /** Key prefix in the store (default "ax"). */
@@ -85,18 +70,22 @@ export interface RateLimitOptions {
  */
 export class RateLimitService {
   /** The limiter of each scope (for `get`, `delete`, `block` and friends). */
-  readonly limiters: Readonly<{ user: RateLimiterAbstract; tenant: RateLimiterAbstract }>;
+  readonly limiters: Readonly<{ user: RateLimiter; tenant: RateLimiter }>;
   readonly rules: Readonly<{ user: RateLimitRule; tenant: RateLimitRule }>;
 
   constructor(opts: RateLimitOptions = {}) {
     const user = parseInput(ruleSchema, opts.user ?? DEFAULT_RATE_LIMITS.user, 'user rate limit');
     const tenant = parseInput(ruleSchema, opts.tenant ?? DEFAULT_RATE_LIMITS.tenant, 'tenant rate limit');
-    const factory = opts.factory ?? memoryRateLimiterFactory();
+    const store = opts.store ?? memoryRateLimits();
     const prefix = opts.keyPrefix ?? 'ax';
     this.rules = Object.freeze({ user, tenant });
     this.limiters = Object.freeze({
-      user: factory({ keyPrefix: `${prefix}:user`, points: user.points, duration: user.durationSec }),
-      tenant: factory({ keyPrefix: `${prefix}:tenant`, points: tenant.points, duration: tenant.durationSec }),
+      user: store.limiter({ keyPrefix: `${prefix}:user`, points: user.points, duration: user.durationSec }),
+      tenant: store.limiter({
+        keyPrefix: `${prefix}:tenant`,
+        points: tenant.points,
+        duration: tenant.durationSec,
+      }),
     });
   }
 
@@ -151,12 +140,7 @@ function exceeded(tenantId: string, denied: Denied[]): RateLimitExceededError {
 }
 
 // The tenant's window as it stands, as a refusal when `cost` more would not fit; null when it would.
-async function peek(
-  limiter: RateLimiterAbstract,
-  key: string,
-  cost: number,
-  points: number,
-): Promise<Denied | null> {
+async function peek(limiter: RateLimiter, key: string, cost: number, points: number): Promise<Denied | null> {
   const r = await settle(limiter.get(key), 'tenant');
   const res = r.res;
   if (!res || res.consumedPoints + cost <= points) return null;
@@ -165,23 +149,32 @@ async function peek(
 
 interface Allowed {
   denied: false;
-  res: RateLimiterRes;
+  res: RateLimiterResult;
 }
 interface Denied {
   denied: true;
   scope: 'user' | 'tenant';
-  res: RateLimiterRes;
+  res: RateLimiterResult;
 }
 
-// rate-limiter-flexible rejects with a RateLimiterRes when the limit is hit, with an Error when its store fails.
-async function settle<R extends RateLimiterRes | null>(
+// A limiter rejects with a result (not an Error) when the limit is hit, with an Error when its store fails.
+function isRefusal(reason: unknown): reason is RateLimiterResult {
+  return (
+    typeof reason === 'object' &&
+    reason !== null &&
+    !(reason instanceof Error) &&
+    typeof (reason as RateLimiterResult).msBeforeNext === 'number'
+  );
+}
+
+async function settle<R extends RateLimiterResult | null>(
   p: Promise<R>,
   scope: 'user' | 'tenant',
 ): Promise<{ denied: false; res: R } | Denied> {
   try {
     return { denied: false, res: await p };
   } catch (reason) {
-    if (reason instanceof RateLimiterRes) return { denied: true, scope, res: reason };
+    if (isRefusal(reason)) return { denied: true, scope, res: reason };
     throw new AxError('INTERNAL', 503, `rate limit store failed (${scope})`, { cause: reason });
   }
 }

@@ -1,7 +1,6 @@
 import { AxError, RateLimitExceededError, ValidationError } from '@ax/core';
-import { sqliteRateLimitStore } from '@ax/store-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_RATE_LIMITS, RateLimitService, sqliteRateLimiterFactory } from '../src/index.js';
+import { DEFAULT_RATE_LIMITS, RateLimitService } from '../src/index.js';
 import { type Env, makeEnv, OPERATOR } from './helpers.js';
 
 let env: Env;
@@ -19,7 +18,7 @@ describe('RateLimitService', () => {
       tenant: { points: 500, durationSec: 60 },
     });
     const limits = new RateLimitService({
-      factory: sqliteRateLimiterFactory(sqliteRateLimitStore(env.store)),
+      store: env.store.rateLimits,
     });
     for (let i = 0; i < 100; i++) await limits.check({ tenantId, userId: 'usr_a' });
     const err = await limits.check({ tenantId, userId: 'usr_a' }).catch((e) => e);
@@ -34,7 +33,7 @@ describe('RateLimitService', () => {
 
   it('charges both limits and reports the longer retry-after when both are spent', async () => {
     const limits = new RateLimitService({
-      factory: sqliteRateLimiterFactory(sqliteRateLimitStore(env.store)),
+      store: env.store.rateLimits,
       user: { points: 2, durationSec: 30 },
       tenant: { points: 3, durationSec: 60 },
     });
@@ -59,7 +58,7 @@ describe('RateLimitService', () => {
 
   it('a refused user is not charged to the tenant, and a refused tenant gives the user its point back', async () => {
     const limits = new RateLimitService({
-      factory: sqliteRateLimiterFactory(sqliteRateLimitStore(env.store)),
+      store: env.store.rateLimits,
       user: { points: 2, durationSec: 60 },
       tenant: { points: 5, durationSec: 60 },
     });
@@ -122,7 +121,7 @@ describe('RateLimitService', () => {
 
   it('a failing store is an INTERNAL error, not a rate limit', async () => {
     const limits = new RateLimitService({
-      factory: sqliteRateLimiterFactory(sqliteRateLimitStore(env.store)),
+      store: env.store.rateLimits,
     });
     await env.store.close();
     const err = await limits.check({ tenantId }).catch((e) => e);

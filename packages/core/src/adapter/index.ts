@@ -6,3 +6,13 @@ export {
   type TransactionDriver,
   type TransactionRunnerOptions,
 } from './transaction.js';
+export {
+  type AppliedMigration,
+  checkMigrations,
+  type Migration,
+  type MigrationDialect,
+  type MigrationResult,
+  migrate,
+  migrationChecksum,
+  pendingMigrations,
+} from './migrations.js';

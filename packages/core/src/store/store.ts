@@ -2,6 +2,7 @@ import type { AuditStore } from './audit.js';
 import type { KeyringStore } from './keyring.js';
 import type { SecretStore } from './secrets.js';
 import type { QuotaStore } from './quota.js';
+import type { RateLimitStore } from './rate-limits.js';
 import type { RbacStore } from './rbac.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
@@ -52,6 +53,11 @@ export type Transactional<P> = P & {
 export interface Store extends Transactional<StorePorts> {
   /** Adapter name, e.g. "sqlite". */
   readonly kind: string;
+  /**
+   * Rate-limit counters in this store. Not a transaction port: a limiter's charge is its own atomic step and
+   * never rolls back with a transaction (a refused request stays counted, as rate limiting wants).
+   */
+  readonly rateLimits: RateLimitStore;
   /** Resolves when storage is reachable and intact; rejects with an AxError otherwise. Used by /readyz. */
   ping(): Promise<void>;
   /** Closes connections. Pending transactions finish first. */
