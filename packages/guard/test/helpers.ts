@@ -90,6 +90,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   });
   const points = options.ratePoints ?? 100_000;
   const rateLimits = new RateLimitService({
+    store: store.rateLimits,
     user: { points, durationSec: 60 },
     tenant: { points, durationSec: 60 },
   });
