@@ -54,7 +54,8 @@ export function expressGuard<P extends GuardPorts>(
     const state: State = { run, error: undefined };
     RUNS.set(res, state);
     res.once('close', () => {
-      void endFor(run, res.statusCode, state.error, res.writableFinished);
+      // The answer has left: a `completed` event that cannot be appended is reported to the guard's onError.
+      endFor(run, res.statusCode, state.error, res.writableFinished).catch(() => undefined);
     });
     next();
   };

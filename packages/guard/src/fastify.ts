@@ -99,7 +99,7 @@ const plugin: FastifyPluginCallback<FastifyGuardOptions> = (app: FastifyInstance
       RUNS.set(request, state);
       // The client went away before an answer was sent: onSend may never run.
       reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) void end(state, reply, false);
+        if (!reply.raw.writableFinished) end(state, reply, false).catch(() => undefined);
       });
     });
     addHook(r, 'onError', async (request: FastifyRequest, _reply: FastifyReply, error: unknown) => {

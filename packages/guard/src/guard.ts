@@ -45,9 +45,10 @@ export interface GuardOptions<P extends GuardPorts = GuardPorts> {
   /**
    * Told about failures the guard cannot throw to its caller: a `denied` event that could not be appended
    * (the refusal is thrown), a `failed` event that could not be appended (the work's error is thrown), a
-   * lease release that failed (the lease then expires by its TTL).
+   * lease release that failed (the lease then expires by its TTL). Also a `completed` event that could not be
+   * appended, which `complete()` throws too, for adapters that end a run after the answer has left.
    */
-  onError?: (err: unknown, where: 'denied-event' | 'failed-event' | 'release') => void;
+  onError?: (err: unknown, where: 'denied-event' | 'completed-event' | 'failed-event' | 'release') => void;
 }
 
 /** What the guarded work receives. */
@@ -283,7 +284,6 @@ export class Guard<P extends GuardPorts = GuardPorts> {
         if (--this.#active === 0) for (const resolve of this.#idle.splice(0)) resolve();
       }
     };
-    const base = { ...resource, metadata: { runId } };
     return {
       runId,
       action,
@@ -293,17 +293,20 @@ export class Guard<P extends GuardPorts = GuardPorts> {
       complete: () =>
         end(async () => {
           await this.#append(ctx, {
-            ...base,
+            ...resource,
             action: `${action}.completed`,
             outcome: 'success',
             metadata: { runId, durationMs: this.#clock.now() - startedAt },
+          }).catch((e: unknown) => {
+            this.#o.onError?.(e, 'completed-event');
+            throw e;
           });
         }),
       fail: (error) =>
         end(async () => {
           const err = error instanceof AxError ? error : null;
           const event: GuardAuditEvent = {
-            ...base,
+            ...resource,
             action: `${action}.failed`,
             outcome: 'failure',
             // Only an AxError's message is known not to carry secrets.

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { AxError } from '@ax/core';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -270,6 +271,32 @@ describe('@ax/guard/express on 127.0.0.1', () => {
     ]);
     expect(h.leaseRows()).toBe(0);
   });
+  it('a completed event that fails after the answer left goes to onError; the slot is still freed', async () => {
+    const heard: string[] = [];
+    h = await harness({
+      override: (o) => ({
+        ...o,
+        onError: (_e, where) => heard.push(where),
+        audit: {
+          record: (tx, ctx, e) => o.audit.record(tx, ctx, e),
+          append: (ctx, e) =>
+            e.action.endsWith('.completed')
+              ? Promise.reject(new AxError('INTERNAL', 503, 'audit down'))
+              : o.audit.append(ctx, e),
+        },
+      }),
+    });
+    const base = await serve((app, ax) => {
+      app.post('/ok', ax(spec), (_req, res) => {
+        res.json({ ok: true });
+      });
+    });
+    expect((await fetch(`${base}/ok`, { method: 'POST' })).status).toBe(200);
+    await h.guard.drain();
+    expect(heard).toEqual(['completed-event']);
+    expect(h.leaseRows()).toBe(0);
+  });
+
   it("a client that goes away fails the run, aborts the handler's signal and frees the slot", async () => {
     h = await harness();
     const i = inside();
