@@ -3,6 +3,7 @@ import { auditCases } from './audit.bench.js';
 import { cliCases } from './cli.bench.js';
 import { type BenchCase, type CaseResult, runCases, writeResults } from './harness.js';
 import { cryptoCases } from './crypto.bench.js';
+import { guardCases } from './guard.bench.js';
 import { secretsCases } from './secrets.bench.js';
 import { rbacCases } from './rbac.bench.js';
 import { storeSqliteCases } from './store-sqlite.bench.js';
@@ -18,6 +19,7 @@ const SUITES: Record<string, Suite> = {
   secrets: secretsCases,
   rbac: rbacCases,
   tenancy: tenancyCases,
+  guard: guardCases,
   cli: cliCases,
 };
 
