@@ -24,7 +24,13 @@ import type {
   GuardRbac,
   GuardTenants,
 } from './ports.js';
-import { type GuardSpec, guardSpecSchema, type ParsedGuardSpec } from './spec.js';
+import {
+  type AuthorizeSpec,
+  authorizeSpecSchema,
+  type GuardSpec,
+  guardSpecSchema,
+  type ParsedGuardSpec,
+} from './spec.js';
 
 /** Options of {@link createGuard}. */
 export interface GuardOptions<P extends GuardPorts = GuardPorts> {
@@ -173,37 +179,66 @@ export class Guard<P extends GuardPorts = GuardPorts> {
     }
     const rule = this.#o.rbac.catalog.toRule(s.permission);
     const action = s.action ?? s.permission;
-    const objectId = s.object?.id;
-    const resource = {
-      resource:
-        s.resource?.id ??
-        (typeof objectId === 'string' || typeof objectId === 'number' ? `${objectId}` : null),
-      resourceType: s.resource?.type ?? rule.subject,
-    };
+    const resource = resourceOf(s, rule);
     try {
-      await this.#admit(c, s, rule);
+      await this.#admit(c, s, rule, true);
       return await this.#start(c, s, action, resource);
     } catch (err) {
-      const refusal =
-        err instanceof Refusal
-          ? err
-          : isRefusal(err)
-            ? new Refusal(err, err.message, { details: err.details })
-            : null;
-      if (!refusal) throw err;
-      await this.#append(c, {
-        action: `${action}.denied`,
-        outcome: 'denied',
-        ...resource,
-        reason: refusal.reason.slice(0, 2000),
-        metadata: { code: refusal.error.code, permission: s.permission, ...refusal.metadata },
-      }).catch((e: unknown) => this.#o.onError?.(e, 'denied-event'));
-      throw refusal.error;
+      throw await this.#refused(c, s.permission, action, resource, err);
     }
   }
 
-  // Steps 2–4: nothing here writes but the rate limiter's counters.
-  async #admit(ctx: ExecutionContext, s: ParsedGuardSpec, rule: { action: string; subject: string }) {
+  /**
+   * Steps 1–3 alone, for a call that consumes nothing and whose own service audits what it does (a read, an
+   * administrative change): validates the context, requires the tenant active (TENANT_SUSPENDED with the
+   * reason) and the permission (FORBIDDEN). A refusal appends one `<action>.denied` event, the explanation in
+   * it and not in the error. Returns the validated, frozen context to call the services with.
+   */
+  async authorize(ctx: ExecutionContext, spec: AuthorizeSpec): Promise<Readonly<ExecutionContext>> {
+    const c = createContext(ctx);
+    const s = parseInput(authorizeSpecSchema, spec, 'guard authorize spec');
+    const rule = this.#o.rbac.catalog.toRule(s.permission);
+    const action = s.action ?? s.permission;
+    try {
+      await this.#admit(c, s, rule, false);
+      return c;
+    } catch (err) {
+      throw await this.#refused(c, s.permission, action, resourceOf(s, rule), err);
+    }
+  }
+
+  // A refusal (not a failure of the store) is recorded as one `denied` event, and its AxError returned.
+  async #refused(
+    ctx: ExecutionContext,
+    permission: string,
+    action: string,
+    resource: { resource: string | null; resourceType: string },
+    err: unknown,
+  ): Promise<unknown> {
+    const refusal =
+      err instanceof Refusal
+        ? err
+        : isRefusal(err)
+          ? new Refusal(err, err.message, { details: err.details })
+          : null;
+    if (!refusal) return err;
+    await this.#append(ctx, {
+      action: `${action}.denied`,
+      outcome: 'denied',
+      ...resource,
+      reason: refusal.reason.slice(0, 2000),
+      metadata: { code: refusal.error.code, permission, ...refusal.metadata },
+    }).catch((e: unknown) => this.#o.onError?.(e, 'denied-event'));
+    return refusal.error;
+  }
+
+  // Steps 2–4 (3 without `rateLimit`): nothing here writes but the rate limiter's counters.
+  async #admit(
+    ctx: ExecutionContext,
+    s: Pick<ParsedGuardSpec, 'permission' | 'object' | 'requireActiveTenant'>,
+    rule: { action: string; subject: string },
+    rateLimit: boolean,
+  ) {
     // The platform pseudo-tenant (installation-wide actions) has no status, no quotas and no rate-limit window.
     const platform = ctx.tenantId === PLATFORM_TENANT_ID;
     if (!platform && s.requireActiveTenant) await this.#o.tenants.requireActive(ctx.tenantId);
@@ -223,7 +258,9 @@ export class Guard<P extends GuardPorts = GuardPorts> {
         { role: decision.role, rulePermission: decision.permission },
       );
     }
-    if (!platform) await this.#o.rateLimits?.check({ tenantId: ctx.tenantId, userId: ctx.actor.id });
+    if (!platform && rateLimit) {
+      await this.#o.rateLimits?.check({ tenantId: ctx.tenantId, userId: ctx.actor.id });
+    }
   }
 
   // Step 5, one transaction: consume, lease, `started`. A refusal here (QUOTA_EXCEEDED) rolls all of it back.
@@ -337,6 +374,19 @@ export class Guard<P extends GuardPorts = GuardPorts> {
   #append(ctx: ExecutionContext, event: GuardAuditEvent): Promise<unknown> {
     return this.#o.audit.append(ctx, event);
   }
+}
+
+// The audit resource of a spec: its `resource`, else the permission's subject type and `object.id`.
+function resourceOf(
+  s: Pick<ParsedGuardSpec, 'object' | 'resource'>,
+  rule: { subject: string },
+): { resource: string | null; resourceType: string } {
+  const objectId = s.object?.id;
+  return {
+    resource:
+      s.resource?.id ?? (typeof objectId === 'string' || typeof objectId === 'number' ? `${objectId}` : null),
+    resourceType: s.resource?.type ?? rule.subject,
+  };
 }
 
 function isRefusal(err: unknown): err is AxError {

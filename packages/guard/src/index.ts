@@ -20,6 +20,8 @@ export type {
 } from './ports.js';
 export { PROBLEM_CONTENT_TYPE, type ProblemDocument, type ProblemResponse, problemOf } from './problem.js';
 export {
+  type AuthorizeSpec,
+  authorizeSpecSchema,
   GUARD_EVENT_SUFFIXES,
   type GuardSpec,
   guardAuditActions,

@@ -55,6 +55,14 @@ export type GuardSpec = z.input<typeof guardSpecSchema>;
 /** A spec after validation (defaults applied). */
 export type ParsedGuardSpec = z.output<typeof guardSpecSchema>;
 
+/** Schema of {@link AuthorizeSpec}: the parts of a guard spec that authorize, without quotas or a lease. */
+export const authorizeSpecSchema = guardSpecSchema
+  .pick({ permission: true, object: true, action: true, requireActiveTenant: true, resource: true })
+  .strict();
+
+/** What `guard.authorize` checks: the permission (on an object), the tenant's status, the audit action. */
+export type AuthorizeSpec = z.input<typeof authorizeSpecSchema>;
+
 /** The four audit events the guard appends for an action. */
 export const GUARD_EVENT_SUFFIXES = ['started', 'completed', 'failed', 'denied'] as const;
 
