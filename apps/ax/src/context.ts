@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import {
   type Actor,
-  createContext,
   type ExecutionContext,
-  ForbiddenError,
   NotFoundError,
+  PLATFORM_TENANT_ID,
   SYSTEM_ACTOR,
   type Store,
   type Tenant,
@@ -13,8 +12,8 @@ import {
 } from '@ax/core';
 import type { Command } from 'commander';
 import { createOutput, type Output } from './output.js';
+import { createServices, type Services } from './services/root.js';
 import { openStore, parseStoreRef, type StoreRef } from './store-ref.js';
-import { findUser, rbacFor } from './services/security.js';
 
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions {
@@ -46,6 +45,14 @@ export function resolveStoreRef(opts: GlobalOptions, env: CliEnv): StoreRef {
   return parseStoreRef(named, resolve(env.cwd));
 }
 
+/** What `authorize` checks besides the permission. */
+export interface AuthorizeOptions {
+  /** The object acted on: a conditional grant (`ownerId: ${user.id}`) is checked against it. */
+  object?: Record<string, unknown>;
+  /** False to act on an inactive tenant (reactivate it, read it); a refusal still says TENANT_SUSPENDED. */
+  requireActiveTenant?: boolean;
+}
+
 /** What a command's action receives. */
 export interface CommandContext {
   opts: GlobalOptions;
@@ -59,22 +66,37 @@ export interface CommandContext {
   actor: Actor;
   /** Opens the store once (migrating it); closed after the command. */
   store(): Promise<Store>;
+  /** The services root on the command's store, built once per run. */
+  services(): Promise<Services>;
   /** Resolves `--tenant` given as an id or a slug. */
   tenant(idOrSlug: string): Promise<Tenant>;
   /** The actor with `--as` resolved (a user id or e-mail) to the user's id; the system operator without it. */
   principal(): Promise<Actor>;
   /**
-   * Enforces that the principal holds `permission` (e.g. `role.write`) in the tenant, throwing ForbiddenError
-   * otherwise (the system operator holds everything), and returns the execution context to call services with.
+   * Enforces, through the guard, that the principal holds `permission` (e.g. `role.write`) in the tenant and
+   * that the tenant is active: FORBIDDEN or TENANT_SUSPENDED otherwise, with one `denied` audit event. Returns
+   * the execution context to call services with.
    */
-  authorize(tenantId: string, permission: string): Promise<ExecutionContext>;
+  authorize(tenantId: string, permission: string, options?: AuthorizeOptions): Promise<ExecutionContext>;
   /**
-   * For commands that act on the whole installation (keys, tenant create/list, init): the system operator,
-   * or an active platform super-admin given with `--as`. Anyone else gets ForbiddenError. Returns the actor.
+   * For commands that act on the whole installation (keys, tenant create/list/suspend, init): the permission
+   * checked in the platform pseudo-tenant, where only the system operator and an active platform
+   * super-admin hold anything. Returns the context to call services with (its tenant is the platform's).
    */
-  authorizePlatform(what: string): Promise<Actor>;
+  authorizePlatform(permission: string): Promise<ExecutionContext>;
   /** The tenant the last successful or refused `authorize` was about: where an `--as` run is audited. */
   authorizedTenantId?: string;
+}
+
+// The areas whose commands are about keys and what they protect: they show the keyring's warnings (the insecure
+// development key). Others open the keyring only to sign their audit events and stay quiet about it.
+const KEY_WARNING_AREAS = new Set(['secret', 'keys', 'audit']);
+
+// The top-level command (`tenant` for `ax tenant list`).
+function areaOf(cmd: Command): string {
+  let c = cmd;
+  while (c.parent?.parent) c = c.parent;
+  return c.name();
 }
 
 /** Builds the context for one command run; `finish()` closes what it opened. */
@@ -84,6 +106,8 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
   const storeRef = resolveStoreRef(opts, env);
   const dbPath = storeRef.display;
   let opened: Promise<Store> | undefined;
+  let services: Promise<Services> | undefined;
+  let principal: Promise<Actor> | undefined;
   const ctx: CommandContext = {
     opts,
     out,
@@ -95,6 +119,22 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
       opened ??= openStore(storeRef, { migrate: true });
       return opened;
     },
+    services() {
+      services ??= ctx.store().then((store) =>
+        createServices({
+          store,
+          env: env.env,
+          // a CLI run encrypts a handful of values then exits, abandoning the rest of its block
+          reserveBlockSize: 64,
+          onWarning: KEY_WARNING_AREAS.has(areaOf(cmd)) ? (m) => out.warn(m) : undefined,
+          onListenerError: (err) =>
+            out.warn(
+              `an audit event could not be written: ${err instanceof Error ? err.message : String(err)}`,
+            ),
+        }),
+      );
+      return services;
+    },
     async tenant(idOrSlug) {
       const store = await ctx.store();
       const found = idOrSlug.startsWith('tnt_')
@@ -103,35 +143,25 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
       if (!found) throw new NotFoundError(`tenant ${idOrSlug} not found`);
       return found;
     },
-    async principal() {
-      if (!opts.as) return SYSTEM_ACTOR;
-      const user = await findUser(await ctx.store(), opts.as).catch(() => {
-        throw new UnauthorizedError(`--as ${opts.as}: no such user`);
-      });
-      return { type: 'user', id: user.id };
-    },
-    async authorize(tenantId, permission) {
-      ctx.authorizedTenantId = tenantId;
-      const ectx = createContext({ tenantId, actor: await ctx.principal() });
-      const rbac = rbacFor(await ctx.store());
-      const { action, subject } = rbac.catalog.toRule(permission);
-      await rbac.require(ectx, action, subject);
-      return ectx;
-    },
-    async authorizePlatform(what) {
-      const principal = await ctx.principal();
-      if (principal.type === 'system') return principal;
-      const store = await ctx.store();
-      const [user, superAdmins] = await Promise.all([
-        store.users.get(principal.id),
-        store.rbac.listSuperAdmins(),
-      ]);
-      if (user?.status !== 'active' || !superAdmins.includes(principal.id)) {
-        throw new ForbiddenError(`${what} needs a platform super-admin; --as ${opts.as} is not one`, {
-          details: { permission: what, actor: principal, denial: 'platform-only' },
-        });
-      }
+    principal() {
+      principal ??= (async (): Promise<Actor> => {
+        if (opts.as === undefined) return SYSTEM_ACTOR;
+        const store = await ctx.store();
+        const who = opts.as;
+        const user = who.includes('@') ? await store.users.getByEmail(who) : await store.users.get(who);
+        if (!user) throw new UnauthorizedError(`--as ${who}: no such user`);
+        return { type: 'user', id: user.id };
+      })();
       return principal;
+    },
+    async authorize(tenantId, permission, options = {}) {
+      ctx.authorizedTenantId = tenantId;
+      const actor = await ctx.principal();
+      const guard = await (await ctx.services()).guard();
+      return guard.authorize({ tenantId, actor }, { permission, ...options });
+    },
+    authorizePlatform(permission) {
+      return ctx.authorize(PLATFORM_TENANT_ID, permission);
     },
   };
   return {

@@ -118,6 +118,11 @@ describe('ax audit', () => {
       '--role',
       'admin',
     ]);
+    // suspending is a platform action: the tenant's own admin is refused (and cannot lock its tenant out)
+    const refused = run(cwd, ['tenant', 'suspend', 'acme', '--reason', 'unpaid', '--as', 'ops@acme.test']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error \[FORBIDDEN\]/m);
+    expect(run(cwd, ['security', 'superadmin-grant', 'ops@acme.test']).code).toBe(0);
     expect(run(cwd, ['tenant', 'suspend', 'acme', '--reason', 'unpaid', '--as', 'ops@acme.test']).code).toBe(
       0,
     );
@@ -131,6 +136,10 @@ describe('ax audit', () => {
       actor: { type: 'user', id: admin.body.id },
       reason: 'unpaid',
     });
+    // the refusal is in the platform chain, with the tenant admin as actor
+    const denied = json(cwd, ['audit', 'query', '--all-tenants', '--action', 'tenant.suspend.denied']);
+    expect(denied.body.events).toHaveLength(1);
+    expect(denied.body.events[0]).toMatchObject({ actor: { id: admin.body.id }, outcome: 'denied' });
     expect(json(cwd, ['audit', 'verify', '--tenant', 'acme']).body).toMatchObject({ ok: true });
   });
 

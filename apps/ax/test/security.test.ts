@@ -99,7 +99,7 @@ describe('ax security', () => {
       'workflow.read',
     ]);
     expect(asViewer.code).toBe(1);
-    expect(asViewer.stderr).toMatch(/^error \[FORBIDDEN\]: not allowed to write Role/);
+    expect(asViewer.stderr).toMatch(/^error \[FORBIDDEN\]: not allowed: role\.write/);
     // a developer cannot hand out admin, nor grant itself more
     const escalate = run([
       '--as',

@@ -1,4 +1,4 @@
-import { ConflictError, DEFAULT_TENANT_SLUG, PLATFORM_TENANT_ID, type Tenant } from '@ax/core';
+import { ConflictError, DEFAULT_TENANT_SLUG, type Tenant } from '@ax/core';
 import type { Command } from 'commander';
 import type { CommandAction } from '../program.js';
 import { tenancyServices } from '../services/tenancy.js';
@@ -12,16 +12,18 @@ export function registerInit(program: Command, action: CommandAction): void {
     )
     .action(
       action(async (ctx) => {
-        const actor = await ctx.authorizePlatform('init');
+        const platform = await ctx.authorizePlatform('tenant.write');
+        const { actor } = platform;
         const { tenants } = await tenancyServices(ctx);
         let tenant: Tenant | null = await tenants.find(DEFAULT_TENANT_SLUG);
         let created = false;
         if (!tenant) {
           try {
-            tenant = await tenants.create(
-              { tenantId: PLATFORM_TENANT_ID, actor },
-              { name: 'Default', slug: DEFAULT_TENANT_SLUG, plan: 'free' },
-            );
+            tenant = await tenants.create(platform, {
+              name: 'Default',
+              slug: DEFAULT_TENANT_SLUG,
+              plan: 'free',
+            });
             created = true;
           } catch (err) {
             // another `ax init` won the race: theirs is the default tenant

@@ -39,7 +39,7 @@ export function registerKeys(program: Command, action: CommandAction): void {
     .description('key versions, pointers, encryption counts, and how many secret versions each key protects')
     .action(
       action(async (ctx) => {
-        await ctx.authorizePlatform('keys status');
+        await ctx.authorizePlatform('admin.manage');
         const { keyring, secrets } = await secretServices(ctx);
         const status = await keyring.status();
         const usage = await secrets.keyUsage();
@@ -74,7 +74,7 @@ export function registerKeys(program: Command, action: CommandAction): void {
     .description('add a new key version and make it primary (old versions keep decrypting)')
     .action(
       action(async (ctx) => {
-        await ctx.authorizePlatform('keys rotate');
+        await ctx.authorizePlatform('admin.manage');
         const { keyring } = await secretServices(ctx);
         const version = await keyring.rotate();
         ctx.out.result(
@@ -91,7 +91,7 @@ export function registerKeys(program: Command, action: CommandAction): void {
     )
     .action(
       action(async (ctx, version: string) => {
-        await ctx.authorizePlatform('keys min-decryption');
+        await ctx.authorizePlatform('admin.manage');
         const { keyring, secrets } = await secretServices(ctx);
         const v = positiveInt(version);
         const usage = await secrets.keyUsage();
@@ -115,7 +115,7 @@ export function registerKeys(program: Command, action: CommandAction): void {
     .option('--batch <n>', 'rows per transaction', positiveInt, 200)
     .action(
       action(async (ctx, opts: { batch: number }) => {
-        await ctx.authorizePlatform('keys rewrap');
+        await ctx.authorizePlatform('admin.manage');
         const { secrets } = await secretServices(ctx);
         const bar = progressBar(ctx);
         const result = await secrets.rewrapAll({ batchSize: opts.batch, onProgress: (p) => bar.update(p) });

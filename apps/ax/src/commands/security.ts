@@ -7,7 +7,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT, ExitWith } from '../exit-codes.js';
 import { table } from '../output.js';
 import type { CommandAction } from '../program.js';
-import { findUser, rbacFor } from '../services/security.js';
+import { findUser, rbacOf } from '../services/security.js';
 
 const list = (value: string): string[] =>
   value
@@ -81,13 +81,34 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, email: string, o: { tenant: string; role: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'user.write');
-        const created = await rbacFor(await ctx.store()).createUser(ectx, { email, role: o.role });
+        const created = await (await rbacOf(ctx)).createUser(ectx, { email, role: o.role });
         ctx.out.result(
           { ...created, tenantId: tenant.id },
           () => `created user ${created.email} (${created.id}) as ${created.role} in ${tenant.slug}`,
         );
       }),
     );
+  for (const verb of ['grant', 'revoke'] as const) {
+    security
+      .command(`superadmin-${verb} <user>`)
+      .description(
+        verb === 'grant'
+          ? 'make a user a platform super-admin (installation-wide actions; the operator or a super-admin only)'
+          : 'take the platform super-admin flag away',
+      )
+      .action(
+        action(async (ctx, who: string) => {
+          const platform = await ctx.authorizePlatform('admin.manage');
+          const target = await findUser(await ctx.store(), who);
+          const superAdmin = verb === 'grant';
+          await (await rbacOf(ctx)).setSuperAdmin(platform, { userId: target.id, superAdmin });
+          ctx.out.result(
+            { userId: target.id, superAdmin },
+            () => `${target.email} ${superAdmin ? 'is now' : 'is no longer'} a platform super-admin`,
+          );
+        }),
+      );
+  }
   for (const verb of ['assign', 'revoke'] as const) {
     user
       .command(`${verb} <user> <role>`)
@@ -101,7 +122,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
           const ectx = await ctx.authorize(tenant.id, 'role.assign');
           const store = await ctx.store();
           const target = await findUser(store, who);
-          const rbac = rbacFor(store);
+          const rbac = await rbacOf(ctx);
           const changed = await rbac[verb](ectx, { userId: target.id, role });
           ctx.out.result({ userId: target.id, role, tenantId: tenant.id, changed }, () =>
             changed
@@ -133,7 +154,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
           }
           const tenant = await ctx.tenant(o.tenant);
           const ectx = await ctx.authorize(tenant.id, 'role.write');
-          const created = await rbacFor(await ctx.store()).createRole(ectx, {
+          const created = await (await rbacOf(ctx)).createRole(ectx, {
             name,
             ...(o.description ? { description: o.description } : {}),
             ...(o.permissions ? { permissions: list(o.permissions) } : {}),
@@ -155,7 +176,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, o: { tenant: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'role.read');
-        const roles = await rbacFor(await ctx.store()).listRoles(ectx);
+        const roles = await (await rbacOf(ctx)).listRoles(ectx);
         ctx.out.result(roles, () =>
           table(
             roles.map((r) => ({
@@ -176,7 +197,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, name: string, o: { tenant: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'role.read');
-        const found = await rbacFor(await ctx.store()).getRole(ectx, { name });
+        const found = await (await rbacOf(ctx)).getRole(ectx, { name });
         ctx.out.result(found, () => roleLines(found));
       }),
     );
@@ -188,7 +209,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, name: string, o: { tenant: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'role.write');
-        await rbacFor(await ctx.store()).deleteRole(ectx, { name });
+        await (await rbacOf(ctx)).deleteRole(ectx, { name });
         ctx.out.result(
           { deleted: name, tenantId: tenant.id },
           () => `deleted role ${name} in ${tenant.slug}`,
@@ -216,7 +237,7 @@ export function registerSecurity(program: Command, action: CommandAction): void 
           const tenant = await ctx.tenant(o.tenant);
           const store = await ctx.store();
           const target = await findUser(store, who);
-          const rbac = rbacFor(store);
+          const rbac = await rbacOf(ctx);
           rbac.catalog.toRule(permission); // an unknown permission is a usage error before anything else
           ctx.authorizedTenantId = tenant.id;
           // A what-if check: rbac authorizes it (role.read to ask about someone else) and records it with the

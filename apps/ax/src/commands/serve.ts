@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { CommandAction } from '../program.js';
 import { buildServer } from '../server.js';
 import { startCheckpoints } from '../services/audit-checkpoints.js';
+import { createServices } from '../services/root.js';
 import { openStore } from '../store-ref.js';
 
 /** `ax serve`: the HTTP API on Fastify, JSON logs through pino, clean shutdown on SIGTERM/SIGINT. */
@@ -28,16 +29,17 @@ export function registerServe(program: Command, action: CommandAction): void {
           // the server refuses an unmigrated database rather than migrating behind the operator's back
           const store = await openStore(ctx.storeRef, { migrate: false });
           const logger = pino({ level: ctx.env.env.AX_LOG_LEVEL ?? 'info' });
+          // one services root for the process; every request gets its own audit sink
+          const services = createServices({
+            store,
+            env: ctx.env.env,
+            reserveBlockSize: 4096,
+            onWarning: (m) => logger.warn(m),
+            onListenerError: (err) => logger.error({ err }, 'audit listener failed'),
+          });
           const app = buildServer({ store, logger });
           const checkpoints = opts.checkpointEvery
-            ? await startCheckpoints(
-                store,
-                logger,
-                ctx.env.env,
-                opts.checkpointEvery,
-                opts.checkpointOut,
-                ctx.env.cwd,
-              )
+            ? await startCheckpoints(services, logger, opts.checkpointEvery, opts.checkpointOut, ctx.env.cwd)
             : null;
           await app.listen({ port, host: opts.host });
           await new Promise<void>((resolve) => {
@@ -46,6 +48,7 @@ export function registerServe(program: Command, action: CommandAction): void {
               app
                 .close()
                 .then(() => checkpoints?.stop())
+                .then(() => services.close())
                 .then(() => store.close())
                 .then(resolve, (err) => {
                   logger.error({ err }, 'error during shutdown');

@@ -1,4 +1,4 @@
-import { PLATFORM_TENANT_ID, type Tenant } from '@ax/core';
+import type { Tenant } from '@ax/core';
 import type { QuotaUsageItem, TenantUsage } from '@ax/tenancy';
 import type { Command } from 'commander';
 import { table } from '../output.js';
@@ -59,17 +59,14 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .option('--anchor-day <day>', 'billing periods start on this day of the month (default: calendar months)')
     .action(
       action(async (ctx, name: string, opts: { slug: string; plan: string; anchorDay?: string }) => {
-        const actor = await ctx.authorizePlatform('tenant create');
+        const platform = await ctx.authorizePlatform('tenant.write');
         const { tenants } = await tenancyServices(ctx);
-        const t = await tenants.create(
-          { tenantId: PLATFORM_TENANT_ID, actor },
-          {
-            name,
-            slug: opts.slug,
-            plan: opts.plan,
-            ...(opts.anchorDay === undefined ? {} : { billingAnchorDay: Number(opts.anchorDay) }),
-          },
-        );
+        const t = await tenants.create(platform, {
+          name,
+          slug: opts.slug,
+          plan: opts.plan,
+          ...(opts.anchorDay === undefined ? {} : { billingAnchorDay: Number(opts.anchorDay) }),
+        });
         ctx.out.result(t, () => `created tenant ${t.slug} (${t.id}) on plan ${t.plan}`);
       }),
     );
@@ -82,7 +79,7 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .option('--cursor <id>', 'continue after this tenant id (the previous page’s nextCursor)')
     .action(
       action(async (ctx, opts: { status?: string[]; limit: string; cursor?: string }) => {
-        await ctx.authorizePlatform('tenant list');
+        await ctx.authorizePlatform('tenant.read');
         const { tenants } = await tenancyServices(ctx);
         const page = await tenants.list({
           limit: Number(opts.limit),
@@ -113,7 +110,8 @@ export function registerTenant(program: Command, action: CommandAction): void {
       action(async (ctx, ref: string) => {
         const { tenants } = await tenancyServices(ctx);
         const t = await tenants.get(ref);
-        await ctx.authorize(t.id, 'tenant.read');
+        // a suspended tenant's members may still read why it is suspended
+        await ctx.authorize(t.id, 'tenant.read', { requireActiveTenant: false });
         ctx.out.result(t, () => describeTenant(t));
       }),
     );
@@ -124,9 +122,11 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .requiredOption('--reason <reason>', 'why (shown to the tenant’s callers and recorded)')
     .action(
       action(async (ctx, ref: string, opts: { reason: string }) => {
+        // a platform action: a tenant admin cannot suspend its own tenant and lock everyone out
+        const { actor } = await ctx.authorizePlatform('tenant.suspend');
         const { tenants } = await tenancyServices(ctx);
-        const ectx = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
-        const t = await tenants.suspend(ectx, { reason: opts.reason });
+        const target = await tenants.get(ref);
+        const t = await tenants.suspend({ tenantId: target.id, actor }, { reason: opts.reason });
         ctx.out.result(t, () => `suspended ${t.slug}: ${t.statusReason}`);
       }),
     );
@@ -136,9 +136,10 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .description('make a suspended tenant active again')
     .action(
       action(async (ctx, ref: string) => {
+        const { actor } = await ctx.authorizePlatform('tenant.suspend');
         const { tenants } = await tenancyServices(ctx);
-        const ectx = await ctx.authorize((await tenants.get(ref)).id, 'tenant.suspend');
-        const t = await tenants.activate(ectx);
+        const target = await tenants.get(ref);
+        const t = await tenants.activate({ tenantId: target.id, actor });
         ctx.out.result(t, () => `activated ${t.slug}`);
       }),
     );

@@ -1,17 +1,16 @@
 import { resolve } from 'node:path';
 import { fileCheckpointPublisher, scheduleCheckpoints } from '@ax/audit';
-import { type Store, ValidationError } from '@ax/core';
+import { ValidationError } from '@ax/core';
 import type { Logger } from 'pino';
-import { auditForStore } from './audit.js';
+import type { Services } from './root.js';
 
 /**
  * `ax serve --checkpoint-every <minutes>`: signs a checkpoint for every tenant whose audit head moved, each
  * interval, and publishes it to `--checkpoint-out` (JSON lines) or the server log.
  */
 export async function startCheckpoints(
-  store: Store,
+  services: Services,
   logger: Logger,
-  env: Record<string, string | undefined>,
   everyMinutes: string,
   out: string | undefined,
   cwd: string,
@@ -20,7 +19,8 @@ export async function startCheckpoints(
   if (!Number.isFinite(minutes) || minutes <= 0) {
     throw new ValidationError(`invalid --checkpoint-every ${everyMinutes}: expected minutes > 0`);
   }
-  const audit = await auditForStore(store, { env: { ...env }, onWarning: (m) => logger.warn(m) });
+  const { store } = services;
+  const audit = await services.audit();
   const toFile = out ? fileCheckpointPublisher(resolve(cwd, out)) : null;
   return scheduleCheckpoints(audit, {
     everyMs: Math.max(100, Math.round(minutes * 60_000)),

@@ -96,12 +96,12 @@ const MAP: Mappers = {
  */
 export function wireTenancyAudit<P extends StorePorts>(
   events: TenancyEventBus<P>,
-  audit: AuditLog,
+  audit: () => Promise<AuditLog>,
 ): () => void {
   const offs = (Object.keys(MAP) as (keyof TenancyEvents)[]).map((name) =>
     events.inTransaction(name, async (e: TenancyEvents[typeof name], { tx }) => {
       const m = (MAP[name] as (x: typeof e) => Mapped)(e);
-      await audit.record(tx, { tenantId: m.tenantId, actor: m.actor }, m.event);
+      await (await audit()).record(tx, { tenantId: m.tenantId, actor: m.actor }, m.event);
     }),
   );
   return () => {
@@ -149,11 +149,11 @@ const SECRET_ACTIONS: Record<SecretEvent['type'], string> = {
  * audit append fails fails too (fail closed, as Vault does when its audit device fails). Returns a function
  * that unsubscribes.
  */
-export function wireSecretsAudit(events: SecretEventBus, log: AuditLog): () => void {
+export function wireSecretsAudit(events: SecretEventBus, audit: () => Promise<AuditLog>): () => void {
   const offs = (Object.keys(SECRET_ACTIONS) as SecretEvent['type'][]).map((type) =>
     events.inTransaction(type, async (e, { tx }) => {
       if (!tx.audit) throw new Error('secret audit needs a transaction with the audit port');
-      await log.record(
+      await (await audit()).record(
         { audit: tx.audit },
         { tenantId: e.tenantId, actor: e.actor, requestId: e.requestId },
         {

@@ -1,23 +1,10 @@
-import { createIdGenerator, NotFoundError, type Store, systemClock, type User } from '@ax/core';
-import { createRbac, type Rbac } from '@ax/rbac';
-import { auditForStore } from './audit.js';
-import { wireRbacAudit } from './audit-wiring.js';
+import { NotFoundError, type Store, type User } from '@ax/core';
+import type { Rbac } from '@ax/rbac';
+import type { CommandContext } from '../context.js';
 
-const RBACS = new WeakMap<Store, Rbac>();
-
-/** The Rbac service for a store: one per store, so every command of a run shares its cache. */
-export function rbacFor(store: Store): Rbac {
-  let rbac = RBACS.get(store);
-  if (!rbac) {
-    rbac = createRbac({ store, clock: systemClock, ids: createIdGenerator(systemClock) });
-    RBACS.set(store, rbac);
-    // Role and assignment changes (in their transaction), denied decisions and what-if checks
-    // (AX_AUDIT_DENIED=off to skip; tracked in the running command's audit sink) go to the audit log.
-    wireRbacAudit(rbac.events, () => auditForStore(store, { env: { ...process.env } }), {
-      denied: process.env.AX_AUDIT_DENIED !== 'off',
-    });
-  }
-  return rbac;
+/** The Rbac service of the services root: one per process, so every check of a run shares its cache. */
+export async function rbacOf(ctx: CommandContext): Promise<Rbac> {
+  return (await ctx.services()).rbac();
 }
 
 /** Finds a user by id (`usr_…`) or e-mail. */
