@@ -81,5 +81,5 @@ export const changePlanSchema = z.object({ plan: planNameSchema }).strict();
 
 export const suspendSchema = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 
-/** The `{ tx }` options: anything with ports (checked by use). */
-export const txOptionsSchema = z.object({ tx: z.unknown().optional() }).optional();
+/** The `{ tx }` options: anything with ports (checked by use); strict, so a leftover `{ actor }` is refused. */
+export const txOptionsSchema = z.object({ tx: z.unknown().optional() }).strict().optional();

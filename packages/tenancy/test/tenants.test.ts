@@ -139,6 +139,12 @@ describe('TenantService', () => {
     expect(err).toBeInstanceOf(TenantSuspendedError);
     expect(err.details).toMatchObject({ tenantId: t.id, reason: 'unpaid invoice' });
     await expect(tenants.suspend(at(t.id), { reason: '' })).rejects.toBeInstanceOf(ValidationError);
+    // the actor comes from the context: the old `{ actor }` option is refused, not silently ignored
+    await expect(
+      tenants.suspend(at(t.id), { reason: 'x' }, { actor: { type: 'user', id: 'usr_x' } } as never),
+    ).rejects.toBeInstanceOf(ValidationError);
+    // and the tenant from the context, which must be a tenant id
+    await expect(tenants.suspend(OPERATOR, { reason: 'x' })).rejects.toBeInstanceOf(ValidationError);
     await tenants.activate(at(t.id));
     await tenants.requireActive(t.id);
     expect(seen).toEqual(['suspended:unpaid invoice:usr_admin', 'activated:suspended']);
