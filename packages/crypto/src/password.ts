@@ -1,7 +1,17 @@
 import { createHmac, pbkdf2, timingSafeEqual } from 'node:crypto';
 import { parseInput } from '@ax/core';
-import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
+import { createRequire } from 'node:module';
+import type { Algorithm } from '@node-rs/argon2';
 import { z } from 'zod';
+
+// The native binding is loaded on first use: a process that never hashes a password (most CLI commands)
+// never pays for loading it.
+type Argon2 = typeof import('@node-rs/argon2');
+let binding: Argon2 | undefined;
+function argon2(): Argon2 {
+  binding ??= createRequire(import.meta.url)('@node-rs/argon2') as Argon2;
+  return binding;
+}
 
 // `Algorithm` is a const enum in the binding's types; with isolated modules we pass its value.
 const ARGON2ID = 2 as Algorithm;
@@ -88,7 +98,7 @@ function input(password: string, pepper: string | Uint8Array | undefined): strin
 export async function hashPassword(password: string, options: HashPasswordOptions = {}): Promise<string> {
   const pw = parseInput(passwordSchema, password, 'password');
   const o = parseInput(hashOptionsSchema, options, 'password options');
-  return hash(input(pw, o.pepper), {
+  return argon2().hash(input(pw, o.pepper), {
     algorithm: ARGON2ID,
     memoryCost: o.memoryCost,
     timeCost: o.timeCost,
@@ -158,14 +168,14 @@ export async function verifyPassword(
   if (stored.startsWith('$argon2id$')) {
     try {
       // Bound the work a stored string can demand (an imported or tampered hash with huge m=, t= or p=).
-      const p = parseOptions(stored);
+      const p = argon2().parseOptions(stored);
       if (
         p.memoryCost > MAX_ARGON2.memoryCost ||
         p.timeCost > MAX_ARGON2.timeCost ||
         p.parallelism > MAX_ARGON2.parallelism
       )
         return false;
-      return await verify(stored, pw);
+      return await argon2().verify(stored, pw);
     } catch {
       return false;
     }
@@ -187,7 +197,7 @@ export function needsRehash(stored: string, target: Partial<Argon2Params> = {}):
   const want = { ...OWASP_ARGON2ID, ...target };
   if (typeof stored !== 'string' || !stored.startsWith('$argon2id$')) return true;
   try {
-    const p = parseOptions(stored);
+    const p = argon2().parseOptions(stored);
     return (
       p.memoryCost < want.memoryCost ||
       p.timeCost < want.timeCost ||

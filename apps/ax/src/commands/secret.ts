@@ -20,6 +20,8 @@ function int(name: string) {
   };
 }
 
+// Every command authorizes before it opens the keyring: a refused request reserves no encryptions and decrypts
+// nothing.
 /** The tenant scope, after checking that the principal (`--as`, else the operator) holds `permission` there. */
 async function scopeFor(ctx: CommandContext, tenant: string, permission: string): Promise<SecretScope> {
   const t = await ctx.tenant(tenant);
@@ -69,8 +71,8 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--cas <version>', 'write only if the current version is this (0: must not exist)', int('cas'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { file?: string; value?: string; cas?: number }) => {
-        const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
+        const { secrets } = await secretServices(ctx);
         const value = await valueFrom(ctx, opts);
         const r = await secrets.set(scope, { key, value, cas: opts.cas });
         ctx.out.result(
@@ -87,8 +89,8 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--version <n>', 'a kept older version', int('version'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { version?: number }) => {
-        const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
+        const { secrets } = await secretServices(ctx);
         const value = await secrets.get(scope, { key, version: opts.version });
         const version =
           opts.version ?? (await secrets.versions(scope, { key })).find((v) => v.current)?.version;
@@ -105,8 +107,8 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--after <key>', 'continue after this key')
     .action(
       action(async (ctx, opts: TenantOpt & { prefix?: string; limit: number; after?: string }) => {
-        const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
+        const { secrets } = await secretServices(ctx);
         const items = await secrets.list(scope, {
           prefix: opts.prefix,
           limit: opts.limit,
@@ -132,8 +134,8 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--cas <version>', 'delete only if the current version is this', int('cas'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { cas?: number }) => {
-        const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.delete');
+        const { secrets } = await secretServices(ctx);
         const deleted = await secrets.delete(scope, { key, cas: opts.cas });
         ctx.out.result({ key, tenantId: scope.tenantId, deleted }, () =>
           deleted ? `deleted ${key}` : `${key}: no such secret`,
@@ -149,8 +151,8 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--cas <version>', 'rotate only if the current version is this', int('cas'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { bytes: number; cas?: number }) => {
-        const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
+        const { secrets } = await secretServices(ctx);
         const r = await secrets.rotate(scope, { key, randomBytes: opts.bytes, cas: opts.cas });
         ctx.out.result(
           { key, tenantId: scope.tenantId, ...r },
@@ -165,8 +167,8 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--tenant <tenant>', TENANT_HELP, DEFAULT_TENANT_SLUG)
     .action(
       action(async (ctx, key: string, opts: TenantOpt) => {
-        const { secrets } = await secretServices(ctx);
         const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
+        const { secrets } = await secretServices(ctx);
         const versions = await secrets.versions(scope, { key });
         ctx.out.result({ key, tenantId: scope.tenantId, versions }, () =>
           table(

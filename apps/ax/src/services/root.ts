@@ -161,12 +161,11 @@ export function createServices(options: ServicesOptions): Services {
   });
 
   const guard = once(async () => {
-    const [{ createGuard }, t, r, limits, log] = await Promise.all([
+    const [{ createGuard }, t, r, limits] = await Promise.all([
       import('@ax/guard'),
       tenancy(),
       rbac(),
       rateLimits(),
-      audit(),
     ]);
     return createGuard({
       store,
@@ -176,7 +175,11 @@ export function createServices(options: ServicesOptions): Services {
       quotas: t.quotas,
       rbac: r,
       rateLimits: limits,
-      audit: log,
+      // opened when the guard first writes an event: an allowed read opens no keyring
+      audit: {
+        record: async (tx, ctx, event) => (await audit()).record(tx, ctx, event),
+        append: async (ctx, event) => (await audit()).append(ctx, event),
+      },
     });
   });
 

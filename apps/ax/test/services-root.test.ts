@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import { createContext, PLATFORM_TENANT_ID, SYSTEM_ACTOR } from '@ax/core';
+import { openSqliteStore } from '@ax/store-sqlite';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createAuditSink, createServices, runWithAuditSink } from '../src/index.js';
+import { ax, tempDir } from './helpers.js';
+
+const MASTER_KEY = `hex:${'22'.repeat(32)}`;
+const tmp = tempDir();
+afterAll(() => tmp.remove());
+
+describe('the services root', () => {
+  it('opens the keyring once per process, whoever asks first, and reserves nothing until it encrypts', async () => {
+    const store = await openSqliteStore(join(tmp.dir, 'root.db'));
+    let loads = 0;
+    let reservations = 0;
+    const keyring = new Proxy(store.keyring, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (prop === 'load') loads++;
+          if (prop === 'reserveEncryptions') reservations++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const counted = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'keyring') return keyring;
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const services = createServices({ store: counted, masterKey: MASTER_KEY });
+    const [a, b] = await Promise.all([services.keyring(), services.keyring()]);
+    await Promise.all([services.audit(), services.secrets(), services.guard()]);
+    expect(a).toBe(b);
+    expect(loads).toBe(1);
+    expect(reservations).toBe(0);
+
+    const { tenants } = await services.tenancy();
+    const t = await tenants.create(createContext({ tenantId: PLATFORM_TENANT_ID, actor: SYSTEM_ACTOR }), {
+      name: 'Acme',
+      slug: 'acme',
+    });
+    expect(reservations).toBe(0); // audit events are signed, never encrypted
+    const secrets = await services.secrets();
+    await secrets.set({ tenantId: t.id, actor: SYSTEM_ACTOR }, { key: 'k', value: 'v' });
+    expect(reservations).toBe(1);
+    await services.close();
+    await store.close();
+  });
+
+  it('concurrent requests keep their audit writes apart: each sink flushes only its own', async () => {
+    const store = await openSqliteStore(join(tmp.dir, 'sinks.db'));
+    const services = createServices({ store, masterKey: MASTER_KEY });
+    const { tenants } = await services.tenancy();
+    const t = await tenants.create(
+      { tenantId: PLATFORM_TENANT_ID, actor: SYSTEM_ACTOR },
+      {
+        name: 'Sinks',
+        slug: 'sinks',
+      },
+    );
+    const rbac = await services.rbac();
+    const [one, two] = [createAuditSink(), createAuditSink()];
+    const nobody = createContext({
+      tenantId: t.id,
+      actor: { type: 'user', id: 'usr_01J0000000000000000000000A' },
+    });
+    await Promise.all([
+      runWithAuditSink(one, async () => {
+        await rbac.can(nobody, 'read', 'Workflow');
+        await rbac.can(nobody, 'write', 'Workflow');
+      }),
+      runWithAuditSink(two, () => rbac.can(nobody, 'delete', 'Workflow')),
+    ]);
+    expect(one.pending + two.pending).toBeGreaterThan(0);
+    await Promise.all([one.flush(), two.flush()]);
+    const events = await (await services.audit()).query({ tenantId: t.id, action: 'policy.denied' });
+    expect(events.events).toHaveLength(3);
+    await store.close();
+  });
+});
+
+describe('a refused request', () => {
+  it('reserves no encryptions and prints nothing: the guard refuses before the keyring is used', () => {
+    const cwd = tmp.dir;
+    const env = { AX_MASTER_KEY: MASTER_KEY };
+    const run = (args: string[], input?: string) => ax(args, { cwd, env, input });
+    expect(run(['init']).code).toBe(0);
+    expect(run(['security', 'user', 'create', 'v@x.test', '--tenant', 'default']).code).toBe(0);
+    expect(run(['secret', 'set', 'k', '--tenant', 'default'], 'value-1').code).toBe(0);
+    const db = new BetterSqlite3(join(cwd, '.ax', 'ax.db'), { readonly: true });
+    const reserved = () =>
+      (db.prepare('SELECT sum(reserved_encryptions) AS n FROM keyring_versions').get() as { n: number }).n;
+    const before = reserved();
+    const set = run(['secret', 'set', 'k', '--tenant', 'default', '--as', 'v@x.test'], 'value-2');
+    const get = run(['secret', 'get', 'k', '--tenant', 'default', '--as', 'v@x.test']);
+    expect([set.code, get.code]).toEqual([1, 1]);
+    expect(get.stdout).toBe('');
+    expect(reserved()).toBe(before);
+    db.close();
+  });
+});
