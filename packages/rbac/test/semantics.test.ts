@@ -1,6 +1,6 @@
 import { createIdGenerator, type ExecutionContext } from '@ax/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRbac, type DecisionEvent, type RbacStorePorts } from '../src/index.js';
+import type { DecisionEvent } from '../src/index.js';
 import { type Fixture, fixture } from './helpers.js';
 
 let f: Fixture;
@@ -135,38 +135,31 @@ describe('what-if checks (checkFor)', () => {
 });
 
 describe('API key actors', () => {
-  // The SQLite schema keys assignments by user (a foreign key on users): the store gives the key's
-  // assignments here, as an adapter storing key assignments will.
-  function withKeyAssignments(keyId: string, roles: string[]): RbacStorePorts {
-    const store = f.store;
-    const rbacPort = {
-      ...store.rbac,
-      loadPolicy: async (tenantId: string, principalId: string) => {
-        const snap = await store.rbac.loadPolicy(tenantId, principalId);
-        return principalId === keyId ? { ...snap, assigned: roles } : snap;
-      },
-      epoch: () => store.rbac.epoch(),
-    };
-    return { ...store, rbac: rbacPort, transaction: store.transaction.bind(store) } as RbacStorePorts;
-  }
-
   it('hold roles in their tenant as users do, never super-admin, and never share a cache entry with a user', async () => {
     const t = await f.tenant();
+    const other = await f.tenant();
     const keyId = createIdGenerator().next('apiKey');
-    const rbac = createRbac({ store: withKeyAssignments(keyId, ['developer']) });
+    expect(await f.rbac.assign(f.as(t.id), { apiKeyId: keyId, role: 'developer' })).toBe(true);
     const key: ExecutionContext = { tenantId: t.id, actor: { type: 'apiKey', id: keyId } };
-    expect(await rbac.can(key, 'execute', 'Workflow')).toBe(true);
-    expect(await rbac.has(key, 'secret.read')).toBe(true);
-    expect(await rbac.can(key, 'delete', 'Secret')).toBe(false);
-    expect((await rbac.effectiveRoles(key)).roles).toEqual(['developer']);
+    expect(await f.rbac.can(key, 'execute', 'Workflow')).toBe(true);
+    expect(await f.rbac.has(key, 'secret.read')).toBe(true);
+    expect(await f.rbac.can(key, 'delete', 'Secret')).toBe(false);
+    expect((await f.rbac.effectiveRoles(key)).roles).toEqual(['developer']);
+    // the key holds nothing in another tenant
+    const elsewhere: ExecutionContext = { tenantId: other.id, actor: { type: 'apiKey', id: keyId } };
+    expect(await f.rbac.can(elsewhere, 'execute', 'Workflow')).toBe(false);
     // a user with the same id (no such user) answers from its own entry, not the key's
     const sameIdUser: ExecutionContext = { tenantId: t.id, actor: { type: 'user', id: keyId } };
-    expect(await rbac.can(sameIdUser, 'execute', 'Workflow')).toBe(false);
-    expect(await rbac.can(key, 'execute', 'Workflow')).toBe(true);
+    expect(await f.rbac.can(sameIdUser, 'execute', 'Workflow')).toBe(false);
+    expect(await f.rbac.can(key, 'execute', 'Workflow')).toBe(true);
+    // revoking the role takes it away
+    expect(await f.rbac.revoke(f.as(t.id), { apiKeyId: keyId, role: 'developer' })).toBe(true);
+    expect(await f.rbac.can(key, 'execute', 'Workflow')).toBe(false);
     // a suspended tenant stops the key too
+    await f.rbac.assign(f.as(t.id), { apiKeyId: keyId, role: 'developer' });
     await f.store.tenants.update(t.id, { status: 'suspended', statusReason: 'abuse', updatedAt: 1 });
-    rbac.invalidate();
-    await expect(rbac.require(key, 'execute', 'Workflow')).rejects.toMatchObject({
+    f.rbac.invalidate();
+    await expect(f.rbac.require(key, 'execute', 'Workflow')).rejects.toMatchObject({
       code: 'TENANT_SUSPENDED',
     });
   });
@@ -180,34 +173,17 @@ describe('API key actors', () => {
 
   it('are assigned roles by key id (apiKeyId), validated as a key id', async () => {
     const t = await f.tenant();
-    const stored: unknown[] = [];
-    // records what reaches the port (the SQLite schema stores user assignments only, see above)
-    const store = {
-      ...f.store,
-      transaction: <T>(fn: (tx: never) => Promise<T>) =>
-        f.store.transaction((tx) =>
-          fn({
-            ...tx,
-            rbac: {
-              ...tx.rbac,
-              assign: async (a: unknown) => {
-                stored.push(a);
-                return true;
-              },
-            },
-          } as never),
-        ),
-    } as unknown as RbacStorePorts;
-    const rbac = createRbac({ store });
     const changes: Record<string, string>[] = [];
-    rbac.events.inTransaction('change', (e) => {
+    f.rbac.events.inTransaction('change', (e) => {
       changes.push(e.target);
     });
     const keyId = createIdGenerator().next('apiKey');
-    expect(await rbac.assign(f.as(t.id), { apiKeyId: keyId, role: 'viewer' })).toBe(true);
-    expect(stored).toMatchObject([{ tenantId: t.id, userId: keyId, role: 'viewer' }]);
+    expect(await f.rbac.assign(f.as(t.id), { apiKeyId: keyId, role: 'viewer' })).toBe(true);
+    expect(await f.store.rbac.listAssignments({ tenantId: t.id, userId: keyId })).toMatchObject([
+      { tenantId: t.id, userId: keyId, role: 'viewer' },
+    ]);
     expect(changes).toEqual([{ apiKeyId: keyId, role: 'viewer' }]);
-    await expect(rbac.assign(f.as(t.id), { apiKeyId: 'usr_x', role: 'viewer' })).rejects.toMatchObject({
+    await expect(f.rbac.assign(f.as(t.id), { apiKeyId: 'usr_x', role: 'viewer' })).rejects.toMatchObject({
       code: 'VALIDATION',
     });
   });

@@ -19,7 +19,7 @@ interface RoleRow {
 
 interface AssignmentRow {
   tenant_id: string;
-  user_id: string;
+  principal_id: string;
   role: string;
   granted_by: string;
   created_at: number;
@@ -42,7 +42,7 @@ function toRole(r: RoleRow): RoleRecord {
 function toAssignment(r: AssignmentRow): RoleAssignment {
   return {
     tenantId: r.tenant_id,
-    userId: r.user_id,
+    userId: r.principal_id,
     role: r.role,
     grantedBy: r.granted_by,
     createdAt: r.created_at,
@@ -71,17 +71,19 @@ export function sqliteRbacStore(db: Database): RbacStore {
   const deleteRole = lazy('DELETE FROM rbac_roles WHERE tenant_id = ? AND name = ?');
   const deleteAssignmentsOfRole = lazy('DELETE FROM rbac_assignments WHERE tenant_id = ? AND role = ?');
   const insertAssignment = lazy(
-    `INSERT INTO rbac_assignments (tenant_id, user_id, role, granted_by, created_at) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO rbac_assignments (tenant_id, principal_id, role, granted_by, created_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT DO NOTHING`,
   );
   const deleteAssignment = lazy(
-    'DELETE FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? AND role = ?',
+    'DELETE FROM rbac_assignments WHERE tenant_id = ? AND principal_id = ? AND role = ?',
   );
+  // Principals are users or API keys (`principal_id`; `user_id` is its generated user-only copy, see 0008).
+  const assignmentColumns = 'tenant_id, principal_id, role, granted_by, created_at';
   const assignmentsOfTenant = lazy(
-    'SELECT * FROM rbac_assignments WHERE tenant_id = ? ORDER BY user_id, role',
+    `SELECT ${assignmentColumns} FROM rbac_assignments WHERE tenant_id = ? ORDER BY principal_id, role`,
   );
   const assignmentsOfUser = lazy(
-    'SELECT * FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role',
+    `SELECT ${assignmentColumns} FROM rbac_assignments WHERE tenant_id = ? AND principal_id = ? ORDER BY role`,
   );
   const grantSuper = lazy(
     'INSERT INTO rbac_super_admins (user_id, granted_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
@@ -109,7 +111,7 @@ export function sqliteRbacStore(db: Database): RbacStore {
       u.updated_at AS u_updated_at,
       EXISTS (SELECT 1 FROM rbac_super_admins s WHERE s.user_id = @userId) AS super_admin,
       (SELECT json_group_array(a.role) FROM rbac_assignments a
-        WHERE a.tenant_id = @tenantId AND a.user_id = @userId) AS assigned
+        WHERE a.tenant_id = @tenantId AND a.principal_id = @userId) AS assigned
     FROM rbac_epoch e
     LEFT JOIN tenants t ON t.id = @tenantId
     LEFT JOIN users u ON u.id = @userId

@@ -44,6 +44,13 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** Replaces the shipped migrations. For adapter tests; applications never set this. */
   migrations?: readonly Migration[];
+  /**
+   * Called with the text of every statement run on the store's connection, from the PRAGMAs at open on (with
+   * bound values inlined, so treat it as sensitive): for counting statements in tests and diagnosing. Statements
+   * run by triggers are not reported. better-sqlite3's `verbose` hook: it runs synchronously before each
+   * statement, and an exception it throws fails that statement.
+   */
+  onStatement?: (sql: string) => void;
 }
 
 function createPorts(db: Database): StorePorts {
@@ -262,7 +269,11 @@ const WORK_SAVEPOINT = 'ax_tx_work';
 function openDatabase(filename: string, options: SqliteStoreOptions): Database {
   const memory = filename === ':memory:';
   if (!memory && !existsSync(dirname(filename))) mkdirSync(dirname(filename), { recursive: true });
-  const db = new BetterSqlite3(filename);
+  const onStatement = options.onStatement;
+  const db = new BetterSqlite3(
+    filename,
+    onStatement ? { verbose: (sql: unknown) => onStatement(String(sql)) } : undefined,
+  );
   try {
     // busy_timeout first: on a new file, processes opening at once wait for each other's WAL switch.
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);

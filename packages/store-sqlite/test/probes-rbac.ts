@@ -40,10 +40,10 @@ export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof
     },
     async assignmentRows(tenantId, userId) {
       const rows = raw
-        .prepare('SELECT * FROM rbac_assignments WHERE tenant_id = ? AND user_id = ? ORDER BY role')
+        .prepare('SELECT * FROM rbac_assignments WHERE tenant_id = ? AND principal_id = ? ORDER BY role')
         .all(tenantId, userId) as {
         tenant_id: string;
-        user_id: string;
+        principal_id: string;
         role: string;
         granted_by: string;
         created_at: number;
@@ -51,7 +51,7 @@ export function sqliteRbacProbe(filename: string): RbacProbe & ReturnType<typeof
       return rows.map(
         (r): RoleAssignment => ({
           tenantId: r.tenant_id,
-          userId: r.user_id,
+          userId: r.principal_id,
           role: r.role,
           grantedBy: r.granted_by,
           createdAt: r.created_at,

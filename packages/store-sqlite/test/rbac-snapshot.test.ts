@@ -48,7 +48,7 @@ describe('sqlite rbac loadPolicy', () => {
           other
             .transaction(() => {
               other
-                .prepare('DELETE FROM rbac_assignments WHERE tenant_id = ? AND user_id = ?')
+                .prepare('DELETE FROM rbac_assignments WHERE tenant_id = ? AND principal_id = ?')
                 .run(t.id, u.id);
               other.prepare(`UPDATE rbac_roles SET permissions = '["*"]' WHERE tenant_id = ?`).run(t.id);
               other.prepare('UPDATE rbac_epoch SET epoch = epoch + 2 WHERE id = 1').run();

@@ -7,7 +7,7 @@ import type { StoreFactory, TestApi, TransactionalPorts } from './types.js';
 export interface RbacProbe {
   /** The stored role row mapped to the entity shape, or null. */
   roleRow(tenantId: string, name: string): Promise<RoleRecord | null>;
-  /** Stored assignments of a user in a tenant, ordered by role. */
+  /** Stored assignments of a principal (a user or an API key id) in a tenant, ordered by role. */
   assignmentRows(tenantId: string, userId: string): Promise<RoleAssignment[]>;
   /** The stored policy epoch. */
   epochValue(): Promise<number>;
@@ -250,6 +250,75 @@ export function rbacStoreSuite(
         assert.equal(snap.superAdmin, false);
         assert.deepEqual(snap.assigned, []);
       }),
+    );
+
+    t.it(
+      'an API key holds roles as a user does: stored without a user row, in its tenant only, kept when a user goes',
+      () =>
+        withFixture(make, async ({ store, probe }) => {
+          const a = makeTenant();
+          const b = makeTenant();
+          const user = makeUser();
+          const key = testId('key'); // an API key id: no user row exists for it
+          await store.tenants.insert(a);
+          await store.tenants.insert(b);
+          await store.users.insert(user);
+          await store.rbac.insertRole(makeRole(a.id, { name: 'deployer' }));
+          const before = await probe.epochValue();
+          assert.equal(await store.rbac.assign(assignment(a.id, key, 'deployer')), true);
+          assert.equal(await store.rbac.assign(assignment(a.id, key, 'viewer')), true);
+          assert.equal(await probe.epochValue(), before + 2);
+          assert.equal(
+            await store.rbac.assign(assignment(a.id, key, 'viewer')),
+            false,
+            'held once per tenant',
+          );
+          await store.rbac.assign(assignment(a.id, user.id, 'viewer')); // a user holding the same role
+          assert.deepEqual(await probe.assignmentRows(a.id, key), [
+            assignment(a.id, key, 'deployer'),
+            assignment(a.id, key, 'viewer'),
+          ]);
+          assert.deepEqual(await store.rbac.listAssignments({ tenantId: a.id, userId: key }), [
+            assignment(a.id, key, 'deployer'),
+            assignment(a.id, key, 'viewer'),
+          ]);
+
+          const snap = await store.rbac.loadPolicy(a.id, key);
+          assert.deepEqual([...snap.assigned].sort(), ['deployer', 'viewer']);
+          assert.equal(snap.user, null);
+          assert.equal(snap.superAdmin, false);
+          assert.equal(snap.tenant?.id, a.id);
+          assert.deepEqual(
+            snap.roles.map((r) => r.name),
+            ['deployer'],
+          );
+
+          // another tenant never sees the key's roles
+          assert.deepEqual((await store.rbac.loadPolicy(b.id, key)).assigned, []);
+          assert.deepEqual(await store.rbac.listAssignments({ tenantId: b.id }), []);
+          assert.deepEqual(await probe.assignmentRows(b.id, key), []);
+          assert.equal(await store.rbac.revoke(b.id, key, 'viewer'), false);
+
+          // purging a user removes that user's assignments, and only theirs
+          assert.equal(await store.users.purge(user.id), true);
+          assert.deepEqual(await probe.assignmentRows(a.id, user.id), []);
+          assert.deepEqual(
+            (await probe.assignmentRows(a.id, key)).map((r) => r.role),
+            ['deployer', 'viewer'],
+          );
+
+          assert.equal(await store.rbac.revoke(a.id, key, 'viewer'), true);
+          assert.deepEqual((await store.rbac.loadPolicy(a.id, key)).assigned, ['deployer']);
+          await store.rbac.assign(assignment(a.id, key, 'viewer'));
+          // deleting the role takes the key's assignment of it; purging the tenant takes the rest
+          assert.equal(await store.rbac.deleteRole(a.id, 'deployer'), true);
+          assert.deepEqual(
+            (await probe.assignmentRows(a.id, key)).map((r) => r.role),
+            ['viewer'],
+          );
+          assert.equal(await store.tenants.purge(a.id), true);
+          assert.deepEqual(await probe.assignmentRows(a.id, key), []);
+        }),
     );
 
     t.it('concurrent writers each bump the epoch exactly once', () =>

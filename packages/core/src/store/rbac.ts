@@ -35,9 +35,18 @@ export type RolePatch = Partial<Pick<RoleRecord, 'description' | 'permissions' |
   updatedAt: number;
 };
 
-/** One role held by one user within one tenant. */
+/**
+ * One role held by one principal within one tenant. A principal is a user or an API key: an API key holds roles
+ * in its tenant exactly as a user does.
+ */
 export interface RoleAssignment {
   tenantId: string;
+  /**
+   * The principal's id: a user id (`usr_…`) or an API key id (`key_…`, see `isId('apiKey', …)`). The typed
+   * prefixes keep the two kinds apart, so the field keeps its name. An adapter stores a key's assignment without
+   * a user row, and still refuses an assignment to a user id that has no user; purging a user removes its
+   * assignments in every tenant.
+   */
   userId: string;
   /** Role name: a system role or a custom role of the same tenant. */
   role: string;
@@ -46,15 +55,19 @@ export interface RoleAssignment {
   createdAt: number;
 }
 
-/** Everything needed to build one (tenant, user) ability, with the epoch it is at least as new as. */
+/**
+ * Everything needed to build one (tenant, principal) ability, with the epoch it is at least as new as. The
+ * principal is a user or an API key (see {@link RoleAssignment.userId}).
+ */
 export interface PolicySnapshot {
   /** The policy epoch the snapshot was read at. */
   epoch: number;
   tenant: Tenant | null;
+  /** The user, or null when there is no such user (always for an API key principal). */
   user: User | null;
-  /** The user holds the platform super-admin flag. */
+  /** The user holds the platform super-admin flag (never true for an API key principal: the flag is per user). */
   superAdmin: boolean;
-  /** Role names assigned to the user in this tenant. */
+  /** Role names assigned to the principal (user or API key) in this tenant. */
   assigned: string[];
   /**
    * Every custom role of the tenant, with its `extends` edges as stored, ordered by name. The adapter does not
@@ -82,11 +95,17 @@ export interface RbacStore {
   updateRole(tenantId: string, name: string, patch: RolePatch): Promise<RoleRecord | null>;
   /** Deletes the tenant's role and every assignment of it in that tenant. False when there was none. */
   deleteRole(tenantId: string, name: string): Promise<boolean>;
-  /** Assigns a role; false (and no epoch bump) when the user already held it in that tenant. */
+  /**
+   * Assigns a role to a user or an API key (`userId`, see {@link RoleAssignment.userId}); false (and no epoch
+   * bump) when the principal already held it in that tenant.
+   */
   assign(assignment: RoleAssignment): Promise<boolean>;
-  /** Revokes a role; false when the user did not hold it in that tenant. */
+  /** Revokes a role of a user or an API key (`userId`); false when the principal did not hold it in that tenant. */
   revoke(tenantId: string, userId: string, role: string): Promise<boolean>;
-  /** Assignments in a tenant, optionally of one user, ordered by user id then role. */
+  /**
+   * Assignments in a tenant, optionally of one principal (`userId`: a user or an API key id), ordered by
+   * principal id then role.
+   */
   listAssignments(filter: { tenantId: string; userId?: string }): Promise<RoleAssignment[]>;
   /** Sets or clears the platform super-admin flag of a user. */
   setSuperAdmin(userId: string, superAdmin: boolean, at: number): Promise<void>;
@@ -97,8 +116,9 @@ export interface RbacStore {
   /** The current policy epoch. Must be cheap: caches call it on every time-to-live expiry. */
   epoch(): Promise<number>;
   /**
-   * Reads what one (tenant, user) ability needs, and the epoch. The data must be at least as new as the epoch
-   * returned (read the epoch first, or everything in one snapshot), never older.
+   * Reads what one (tenant, principal) ability needs, and the epoch; `userId` is a user or an API key id. The
+   * data must be at least as new as the epoch returned (read the epoch first, or everything in one snapshot),
+   * never older.
    */
   loadPolicy(tenantId: string, userId: string): Promise<PolicySnapshot>;
 }

@@ -6,6 +6,7 @@ import { tenancyMigration } from './0004-tenancy.js';
 import { auditMigration } from './0005-audit.js';
 import { quotaRefundsMigration } from './0006-quota-refunds.js';
 import { quotaCeilingMigration } from './0007-quota-ceiling.js';
+import { rbacPrincipalsMigration } from './0008-rbac-principals.js';
 
 /**
  * Every migration this adapter knows, in order. Forward-only: never edit one that has shipped; add the next.
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   auditMigration,
   quotaRefundsMigration,
   quotaCeilingMigration,
+  rbacPrincipalsMigration,
 ];

@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import { makeTenant } from '@ax/store-testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrateSqlite, openSqliteStore } from '../src/index.js';
+import { tempDir } from './probes.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tmpFile(): string {
+  const t = tempDir();
+  cleanups.push(t.remove);
+  return join(t.dir, 'ax.db');
+}
+
+describe('openSqliteStore({ onStatement })', () => {
+  it('reports every statement the connection runs, from the PRAGMAs at open on', async () => {
+    const file = tmpFile();
+    await migrateSqlite(file);
+    const seen: string[] = [];
+    const store = await openSqliteStore(file, { onStatement: (sql) => seen.push(sql) });
+    cleanups.push(() => store.close());
+    expect(seen.slice(0, 4)).toEqual([
+      'PRAGMA busy_timeout = 5000',
+      'PRAGMA journal_mode',
+      'PRAGMA foreign_keys = ON',
+      'PRAGMA synchronous = NORMAL',
+    ]);
+    expect(seen.some((sql) => sql.includes('FROM ax_migrations'))).toBe(true);
+
+    const t = makeTenant();
+    await store.tenants.insert(t);
+    seen.length = 0;
+    expect((await store.tenants.get(t.id))?.id).toBe(t.id);
+    expect(seen).toEqual([`SELECT * FROM tenants WHERE id = '${t.id}'`]);
+
+    seen.length = 0;
+    await store.transaction((tx) => tx.tenants.get(t.id));
+    expect(seen).toEqual([
+      'BEGIN IMMEDIATE',
+      'SAVEPOINT ax_tx_work',
+      `SELECT * FROM tenants WHERE id = '${t.id}'`,
+      'COMMIT',
+    ]);
+  });
+});
