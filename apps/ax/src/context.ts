@@ -116,7 +116,10 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
     dbPath,
     actor: opts.as ? { type: 'user', id: opts.as } : SYSTEM_ACTOR,
     store() {
-      opened ??= openStore(storeRef, { migrate: true });
+      // AX_SQL_TRACE=1 prints every statement on stderr (bound values inlined: for diagnosis, never in production)
+      const trace =
+        env.env.AX_SQL_TRACE === '1' ? (sql: string) => env.stderr.write(`sql: ${sql}\n`) : undefined;
+      opened ??= openStore(storeRef, { migrate: true, ...(trace ? { onStatement: trace } : {}) });
       return opened;
     },
     services() {

@@ -11,6 +11,8 @@ export type StoreRef =
 export interface OpenStoreOptions {
   /** Apply pending migrations on open (`init`, `migrate`); otherwise a store needing them is refused. */
   migrate: boolean;
+  /** Called with every SQL statement the store runs (bound values inlined): `AX_SQL_TRACE=1`, diagnosis only. */
+  onStatement?: (sql: string) => void;
 }
 
 /**
@@ -56,7 +58,10 @@ export function storeExists(ref: StoreRef): boolean {
 export async function openStore(ref: StoreRef, options: OpenStoreOptions): Promise<Store> {
   if (ref.kind === 'sqlite') {
     const { openSqliteStore } = await import('@ax/store-sqlite');
-    return openSqliteStore(ref.path, { migrate: options.migrate });
+    return openSqliteStore(ref.path, {
+      migrate: options.migrate,
+      ...(options.onStatement ? { onStatement: options.onStatement } : {}),
+    });
   }
   const specifier = '@ax/store-postgres';
   let mod: { openPostgresStore?: (url: string, o: { migrate: boolean }) => Promise<Store> };

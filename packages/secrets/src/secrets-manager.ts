@@ -379,6 +379,30 @@ export class SecretsManager {
 
   /** Like {@link get}, as bytes. The caller should zero the buffer when done. */
   async getBytes(ctx: SecretScope, input: GetSecretInput, options?: SecretCallOptions): Promise<Buffer> {
+    return (await this.readBytes(ctx, input, options)).value;
+  }
+
+  /**
+   * The value with the version it was read from (as Vault KV v2's read returns data with its metadata), in
+   * the same single read: no second query to learn which version is current.
+   */
+  async read(
+    ctx: SecretScope,
+    input: GetSecretInput,
+    options?: SecretCallOptions,
+  ): Promise<{ value: string; version: number }> {
+    const { value, version } = await this.readBytes(ctx, input, options);
+    const text = value.toString('utf8');
+    value.fill(0);
+    return { value: text, version };
+  }
+
+  /** Like {@link read}, the value as bytes. The caller should zero the buffer when done. */
+  async readBytes(
+    ctx: SecretScope,
+    input: GetSecretInput,
+    options?: SecretCallOptions,
+  ): Promise<{ value: Buffer; version: number }> {
     const { key } = this.#input(ctx, input, getSchema, 'secret');
     const version = input.version;
     if (version !== undefined && !(Number.isSafeInteger(version) && version >= 1))
@@ -394,7 +418,7 @@ export class SecretsManager {
         );
       const opened = this.#open(ctx, key, row);
       const bytes = opened instanceof Promise ? await opened : opened;
-      return { result: bytes, accessed: [{ key, version: row.version }] };
+      return { result: { value: bytes, version: row.version }, accessed: [{ key, version: row.version }] };
     });
   }
 

@@ -27,6 +27,15 @@ describe('SecretsManager', () => {
       );
     }));
 
+  it('read() returns the value with the version it came from, current or asked for', () =>
+    withSecrets(async ({ secrets, scopeA, scopeB }) => {
+      await secrets.set(scopeA, { key: 'k', value: 'one' });
+      await secrets.set(scopeA, { key: 'k', value: 'two' });
+      expect(await secrets.read(scopeA, { key: 'k' })).toEqual({ value: 'two', version: 2 });
+      expect(await secrets.read(scopeA, { key: 'k', version: 1 })).toEqual({ value: 'one', version: 1 });
+      await expect(secrets.read(scopeB, { key: 'k' })).rejects.toBeInstanceOf(NotFoundError);
+    }));
+
   it('keeps 10 versions by default, like KV v2', () =>
     withSecrets(async ({ secrets, scopeA }) => {
       for (let i = 1; i <= 13; i++) await secrets.set(scopeA, { key: 'k', value: `v${i}` });

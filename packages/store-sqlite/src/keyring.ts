@@ -26,13 +26,6 @@ interface KeyringRow {
   updated_at: number;
 }
 
-interface VersionRow {
-  version: number;
-  status: KeyVersionStatus;
-  created_at: number;
-  reserved_encryptions: number;
-}
-
 function toKdf(r: KeyringRow): MasterKeyKdf {
   if (r.kdf === 'raw') return { kind: 'raw' };
   return {
@@ -44,12 +37,24 @@ function toKdf(r: KeyringRow): MasterKeyKdf {
   };
 }
 
+// The version columns of the keyring load, null for a keyring without versions (the LEFT JOIN).
+interface LoadedVersionColumns {
+  v_version: number | null;
+  v_status: string | null;
+  v_created_at: number | null;
+  v_reserved_encryptions: number | null;
+}
+
 /** KeyringStore on one better-sqlite3 connection. */
 export function sqliteKeyringStore(db: Database): KeyringStore {
   const selectRing = lazyStatement(db, 'SELECT * FROM keyrings WHERE name = ?');
-  const selectVersions = lazyStatement(
+  // The keyring and its versions in one statement: one consistent snapshot, one round trip.
+  const selectLoaded = lazyStatement(
     db,
-    'SELECT version, status, created_at, reserved_encryptions FROM keyring_versions WHERE keyring = ? ORDER BY version',
+    `SELECT k.*, v.version AS v_version, v.status AS v_status, v.created_at AS v_created_at,
+       v.reserved_encryptions AS v_reserved_encryptions
+     FROM keyrings k LEFT JOIN keyring_versions v ON v.keyring = k.name
+     WHERE k.name = ? ORDER BY v.version`,
   );
   const insertRing = lazyStatement(
     db,
@@ -134,16 +139,19 @@ export function sqliteKeyringStore(db: Database): KeyringStore {
 
   return {
     async load(name) {
-      const r = selectRing().get(name) as KeyringRow | undefined;
+      const rows = selectLoaded().all(name) as (KeyringRow & LoadedVersionColumns)[];
+      const r = rows[0];
       if (!r) return null;
-      const versions = (selectVersions().all(name) as VersionRow[]).map(
-        (v): KeyVersionRecord => ({
-          version: v.version,
-          status: v.status,
-          createdAt: v.created_at,
-          reservedEncryptions: v.reserved_encryptions,
-        }),
-      );
+      const versions = rows
+        .filter((v) => v.v_version !== null)
+        .map(
+          (v): KeyVersionRecord => ({
+            version: v.v_version!,
+            status: v.v_status as KeyVersionStatus,
+            createdAt: v.v_created_at!,
+            reservedEncryptions: v.v_reserved_encryptions!,
+          }),
+        );
       return {
         name: r.name,
         hkdfSalt: new Uint8Array(r.hkdf_salt),

@@ -1,5 +1,5 @@
 import type { AppliedMigration, MigrationDialect } from '@ax/core/adapter';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { mapBusy } from './sqlite-errors.js';
 
 export { type Migration, type MigrationResult, migrationChecksum } from '@ax/core/adapter';
@@ -13,13 +13,15 @@ export { type Migration, type MigrationResult, migrationChecksum } from '@ax/cor
 export function sqliteMigrationDialect(db: Database): MigrationDialect {
   return {
     async readApplied() {
-      const table = db
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ax_migrations'")
-        .get();
-      if (!table) return [];
-      return db
-        .prepare('SELECT id, name, checksum FROM ax_migrations ORDER BY id')
-        .all() as AppliedMigration[];
+      // One statement: a database without the table (a new one) is the only "no such table" here.
+      let read: Statement;
+      try {
+        read = db.prepare('SELECT id, name, checksum FROM ax_migrations ORDER BY id');
+      } catch (err) {
+        if (err instanceof Error && /no such table: ax_migrations/.test(err.message)) return [];
+        throw err;
+      }
+      return read.all() as AppliedMigration[];
     },
     async acquireLock() {
       try {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   type Clock,
@@ -266,19 +266,37 @@ export class SqliteStore implements Store {
 // Everything a transaction's callback does sits under this savepoint, so a rollback can keep reservations.
 const WORK_SAVEPOINT = 'ax_tx_work';
 
+// SQLite's file header: bytes 18 and 19 (write and read format versions) are 2 in WAL mode, which is
+// persistent. Read with fs, so opening a database this adapter made runs no statement to check it.
+function hasWalHeader(filename: string): boolean {
+  if (filename === ':memory:' || filename === '') return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(filename, 'r');
+    const header = Buffer.alloc(20);
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function openDatabase(filename: string, options: SqliteStoreOptions): Database {
   const memory = filename === ':memory:';
   if (!memory && !existsSync(dirname(filename))) mkdirSync(dirname(filename), { recursive: true });
   const onStatement = options.onStatement;
-  const db = new BetterSqlite3(
-    filename,
-    onStatement ? { verbose: (sql: unknown) => onStatement(String(sql)) } : undefined,
-  );
+  // The busy timeout is set through the driver (sqlite3_busy_timeout, no statement), before anything runs: on a
+  // new file, processes opening at once wait for each other's WAL switch.
+  const db = new BetterSqlite3(filename, {
+    timeout: Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000)),
+    ...(onStatement ? { verbose: (sql: unknown) => onStatement(String(sql)) } : {}),
+  });
   try {
-    // busy_timeout first: on a new file, processes opening at once wait for each other's WAL switch.
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-    // Already WAL (every database this adapter made): a read, no write.
-    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+    // Already WAL (every database this adapter made, as the file's header says): no statement at all.
+    if (!hasWalHeader(filename) && db.pragma('journal_mode', { simple: true }) !== 'wal') {
+      db.pragma('journal_mode = WAL');
+    }
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     return db;

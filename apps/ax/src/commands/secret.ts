@@ -91,9 +91,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
       action(async (ctx, key: string, opts: TenantOpt & { version?: number }) => {
         const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
         const { secrets } = await secretServices(ctx);
-        const value = await secrets.get(scope, { key, version: opts.version });
-        const version =
-          opts.version ?? (await secrets.versions(scope, { key })).find((v) => v.current)?.version;
+        const { value, version } = await secrets.read(scope, { key, version: opts.version });
         ctx.out.result({ key, tenantId: scope.tenantId, version, value }, () => value);
       }),
     );
