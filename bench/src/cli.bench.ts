@@ -6,7 +6,12 @@ import { dirname, join } from 'node:path';
 import type { BenchCase } from './harness.js';
 
 // The built `ax` CLI of apps/ax (a workspace devDependency, so turbo builds it before the bench).
-const CLI = join(dirname(createRequire(import.meta.url).resolve('ax/package.json')), 'dist', 'cli.js');
+const CLI = join(
+  dirname(createRequire(import.meta.url).resolve('ax/package.json')),
+  'dist',
+  'bundle',
+  'cli.js',
+);
 
 function run(args: string[], env: NodeJS.ProcessEnv): void {
   const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,6 +1,7 @@
 import { toAxError } from '@ax/core';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
+import { auditAsCommand } from './services/audit.js';
 import { createAuditSink, runWithAuditSink } from './services/audit-sink.js';
 import { EXIT, ExitWith } from './exit-codes.js';
 
@@ -116,8 +117,6 @@ export function buildProgram(
         if (ctx.opts.debug && err instanceof Error && err.stack) env.stderr.write(`${err.stack}\n`);
         setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
       } finally {
-        // the audit module (and its keyring) loads only when there is something to record
-        const { auditAsCommand } = await import('./services/audit.js');
         await auditAsCommand(ctx, cmd, failure, sink);
         await finish();
       }

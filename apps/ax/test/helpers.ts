@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+// The bundled CLI, as users run it (package.json `bin`).
+export const CLI = join(import.meta.dirname, '..', 'dist', 'bundle', 'cli.js');
 
 export interface CliResult {
   code: number | null;

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import {
   AxError,
   parseInput,
@@ -7,7 +8,6 @@ import {
   type RateLimitStore,
   ValidationError,
 } from '@ax/core';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { tenantIdSchema } from './schemas.js';
 
@@ -28,6 +28,11 @@ export const DEFAULT_RATE_LIMITS: Readonly<{ user: RateLimitRule; tenant: RateLi
  * tests and single-process tools. Production passes its store's port (`store.rateLimits`).
  */
 export function memoryRateLimits(): RateLimitStore {
+  // Loaded on first use: its index loads every store it supports, a real cost for a process that never
+  // rate-limits (most CLI commands).
+  const { RateLimiterMemory } = createRequire(import.meta.url)(
+    'rate-limiter-flexible',
+  ) as typeof import('rate-limiter-flexible');
   return { limiter: (opts) => new RateLimiterMemory(opts) };
 }
 

@@ -8,11 +8,14 @@ import {
   systemClock,
 } from '@ax/core';
 import type { Keyring } from '@ax/crypto';
-import type { Guard } from '@ax/guard';
-import type { Rbac } from '@ax/rbac';
+// Every command authorizes through the guard, which needs tenancy and rbac: those load with the root. The
+// keyring, the audit log and the secrets manager load on first use.
+import { createGuard, type Guard } from '@ax/guard';
+import { createRbac, type Rbac } from '@ax/rbac';
 import type { SecretsManager } from '@ax/secrets';
-import type { RateLimitService, Tenancy } from '@ax/tenancy';
+import { createTenancy, RateLimitService, type Tenancy } from '@ax/tenancy';
 import { currentAuditSink } from './audit-sink.js';
+import { APP_AUDIT_ACTIONS, wireRbacAudit, wireSecretsAudit, wireTenancyAudit } from './audit-wiring.js';
 
 /** The MAC purpose audit signatures use in the keyring: one key per purpose and version. */
 export const AUDIT_MAC_PURPOSE = 'audit.chain';
@@ -106,11 +109,7 @@ export function createServices(options: ServicesOptions): Services {
   });
 
   const audit = once(async () => {
-    const [{ AuditLog }, { APP_AUDIT_ACTIONS }, ring] = await Promise.all([
-      import('@ax/audit'),
-      import('./audit-wiring.js'),
-      keyring(),
-    ]);
+    const [{ AuditLog }, ring] = await Promise.all([import('@ax/audit'), keyring()]);
     return new AuditLog({
       store,
       clock,
@@ -121,10 +120,6 @@ export function createServices(options: ServicesOptions): Services {
   });
 
   const rbac = once(async () => {
-    const [{ createRbac }, { wireRbacAudit }] = await Promise.all([
-      import('@ax/rbac'),
-      import('./audit-wiring.js'),
-    ]);
     const service = createRbac({ store, clock, ids, onListenerError: (err) => onListenerError(err) });
     wireRbacAudit(service.events, audit, {
       denied: env.AX_AUDIT_DENIED !== 'off',
@@ -135,38 +130,22 @@ export function createServices(options: ServicesOptions): Services {
   });
 
   const tenancy = once(async () => {
-    const [{ createTenancy }, { wireTenancyAudit }] = await Promise.all([
-      import('@ax/tenancy'),
-      import('./audit-wiring.js'),
-    ]);
     const service = createTenancy({ store, clock, ids });
     wireTenancyAudit(service.events, audit);
     return service;
   });
 
   const secrets = once(async () => {
-    const [{ SecretsManager }, { wireSecretsAudit }, ring] = await Promise.all([
-      import('@ax/secrets'),
-      import('./audit-wiring.js'),
-      keyring(),
-    ]);
+    const [{ SecretsManager }, ring] = await Promise.all([import('@ax/secrets'), keyring()]);
     const service = new SecretsManager({ store, keyring: ring, clock });
     wireSecretsAudit(service.events, audit);
     return service;
   });
 
-  const rateLimits = once(async () => {
-    const { RateLimitService } = await import('@ax/tenancy');
-    return new RateLimitService({ store: store.rateLimits });
-  });
+  const rateLimits = once(async () => new RateLimitService({ store: store.rateLimits }));
 
   const guard = once(async () => {
-    const [{ createGuard }, t, r, limits] = await Promise.all([
-      import('@ax/guard'),
-      tenancy(),
-      rbac(),
-      rateLimits(),
-    ]);
+    const [t, r] = await Promise.all([tenancy(), rbac()]);
     return createGuard({
       store,
       clock,
@@ -174,7 +153,8 @@ export function createServices(options: ServicesOptions): Services {
       tenants: t.tenants,
       quotas: t.quotas,
       rbac: r,
-      rateLimits: limits,
+      // built when the guard first rate-limits (guard.run): an authorize-only command never loads them
+      rateLimits: { check: async (input) => (await rateLimits()).check(input) },
       // opened when the guard first writes an event: an allowed read opens no keyring
       audit: {
         record: async (tx, ctx, event) => (await audit()).record(tx, ctx, event),
