@@ -223,7 +223,6 @@ describe('ax exec', () => {
     const t = newTenant('busy-co'); // the free plan: concurrentExecutions 2
     const dir = join(cwd, 'busy');
     const release = join(cwd, 'busy-release');
-    ok(['tenant', 'show', t]);
     mkdirSync(dir);
     // each program that gets a slot says so, then waits for the test to let it go
     const script = `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(dir)} + '/' + process.pid, ''); const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(release)})) clearInterval(t); }, 20);`;
@@ -268,10 +267,13 @@ describe('ax exec', () => {
     const [pid, runId] = (
       await waitFor('the program to start', () => existsSync(marker) && readFileSync(marker, 'utf8'))
     ).split(' ');
-    expect(leases(t)).toHaveLength(1); // held and renewed while ax lives
-    axProcess.kill('SIGKILL');
-    await end;
-    process.kill(Number(pid), 'SIGKILL'); // the orphaned program
+    try {
+      expect(leases(t)).toHaveLength(1); // held and renewed while ax lives
+      axProcess.kill('SIGKILL');
+      await end;
+    } finally {
+      process.kill(Number(pid), 'SIGKILL'); // the orphaned program
+    }
 
     expect(events(t, 'workflow.execute.started').map((e) => e.id)).toEqual([runId]);
     expect(endsOf(t, runId!)).toEqual([]);

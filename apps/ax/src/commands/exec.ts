@@ -4,6 +4,7 @@ import {
   type Actor,
   AxError,
   type ExecutionContext,
+  isAxError,
   NotFoundError,
   parseInput,
   ValidationError,
@@ -198,10 +199,6 @@ async function execCommand(ctx: CommandContext, program: string, args: string[],
     );
   }
   if (!ok) throw new ExitWith(end.exitCode);
-}
-
-function isAxError(v: unknown): v is AxError {
-  return v instanceof AxError;
 }
 
 /** `ax exec`: runs a program as one guarded unit of work (the @ax/guard pipeline). */
