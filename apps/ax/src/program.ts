@@ -45,6 +45,7 @@ const AREAS: Record<string, () => Promise<Register>> = {
   secret: async () => (await import('./commands/secret.js')).registerSecret,
   keys: async () => (await import('./commands/keys.js')).registerKeys,
   tenant: async () => (await import('./commands/tenant.js')).registerTenant,
+  exec: async () => (await import('./commands/exec.js')).registerExec,
 };
 
 // Global options that take a value, so the area is found after them (`ax --db x.db tenant list`).
