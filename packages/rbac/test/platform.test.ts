@@ -21,7 +21,9 @@ describe('the platform pseudo-tenant', () => {
     const denied = await f.rbac.check(onPlatform, 'tenant.suspend');
     expect(denied.decision).toBe('denied');
     expect(denied.reason).toMatch(/super-admin/);
-    await expect(f.rbac.require(onPlatform, 'suspend', 'Tenant')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(f.rbac.require(onPlatform, 'suspend', 'Tenant')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
 
     const root = await f.user();
     await f.rbac.setSuperAdmin(f.as(t.id), { userId: root.id, superAdmin: true });
