@@ -1,6 +1,6 @@
 import { AxError, PLATFORM_TENANT_ID } from '@ax/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, harness } from './helpers.js';
+import { type Harness, harness, refusal } from './helpers.js';
 
 // guard.authorize: steps 1–3 for a call that consumes nothing (a read, an administrative change whose own
 // service audits it). The CLI authorizes every command through it.
@@ -14,15 +14,6 @@ const allEvents = () =>
   h.store.db
     .prepare('SELECT action, outcome, reason FROM audit_events WHERE tenant_id = ? ORDER BY seq')
     .all(h.tenantId) as { action: string; outcome: string; reason: string | null }[];
-
-async function refusal(p: Promise<unknown>): Promise<AxError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof AxError)) throw new Error(`expected an AxError, got ${String(err)}`);
-  return err;
-}
 
 describe('guard.authorize', () => {
   it('returns the frozen context when allowed, and records nothing and consumes nothing', async () => {

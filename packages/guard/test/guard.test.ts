@@ -1,6 +1,6 @@
 import { AxError, createContext, isAxError, PLATFORM_TENANT_ID, SYSTEM_ACTOR } from '@ax/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION, type Harness, type HarnessOptions, harness } from './helpers.js';
+import { ACTION, type Harness, type HarnessOptions, harness, refusal } from './helpers.js';
 
 let h: Harness;
 const open = async (o?: HarnessOptions) => {
@@ -16,15 +16,6 @@ const spec = {
   quotas: [{ quota: 'executionsThisMonth', amount: 2 }],
   concurrency: { ttlMs: 60_000 },
 };
-
-async function refusal(p: Promise<unknown>): Promise<AxError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof AxError)) throw new Error(`expected an AxError, got ${String(err)}`);
-  return err;
-}
 
 describe('guard.run', () => {
   it('consumes, holds the lease while fn runs, records started and completed, and releases', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog } from '@ax/audit';
 import {
+  AxError,
   createContext,
   type ExecutionContext,
   type MacSigner,
@@ -156,4 +157,14 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What `p` rejected with, which must be an AxError (the test fails otherwise, and when `p` resolves). */
+export async function refusal(p: Promise<unknown>): Promise<AxError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof AxError)) throw new Error(`expected an AxError, got ${String(err)}`);
+  return err;
 }

@@ -1,19 +1,10 @@
 import { join } from 'node:path';
 import { makeTenant } from '@ax/store-testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrateSqlite, openSqliteStore } from '../src/index.js';
-import { tempDir } from './probes.js';
+import { tempFiles } from './probes.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function tmpFile(): string {
-  const t = tempDir();
-  cleanups.push(t.remove);
-  return join(t.dir, 'ax.db');
-}
+const { tmpFile, cleanups } = tempFiles();
 
 describe('openSqliteStore({ onStatement })', () => {
   it('reports every statement the connection runs, from the PRAGMAs at open on', async () => {

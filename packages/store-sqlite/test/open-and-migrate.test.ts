@@ -2,20 +2,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntegrityError } from '@ax/core';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, type Migration, openSqliteStore } from '../src/index.js';
-import { tempDir } from './probes.js';
+import { tempFiles } from './probes.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function tmpFile(): string {
-  const t = tempDir();
-  cleanups.push(t.remove);
-  return join(t.dir, 'ax.db');
-}
+const { tmpFile, cleanups } = tempFiles();
 
 describe('openSqliteStore', () => {
   it('sets WAL, foreign keys, busy timeout and synchronous=NORMAL', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Tenant, User } from '@ax/core';
 import type { CoreProbe } from '@ax/store-testkit';
 import BetterSqlite3 from 'better-sqlite3';
+import { afterEach } from 'vitest';
 
 /**
  * Raw probes: a second, independent better-sqlite3 connection to the same file, with hand-written SQL.
@@ -68,4 +69,23 @@ export function sqliteProbe(filename: string): CoreProbe & { raw: BetterSqlite3.
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'ax-sqlite-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * For a test file: `tmpFile()` gives a new database path in its own temp folder, and `cleanups` (run in reverse
+ * after each test) removes the folders and whatever else a test pushes (closing stores and raw handles).
+ */
+export function tempFiles(): { tmpFile(): string; cleanups: (() => void | Promise<void>)[] } {
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    cleanups,
+    tmpFile() {
+      const t = tempDir();
+      cleanups.push(t.remove);
+      return join(t.dir, 'ax.db');
+    },
+  };
 }

@@ -1,20 +1,11 @@
 import { join } from 'node:path';
 import { testId, makeTenant, makeUser } from '@ax/store-testkit';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, openSqliteStore } from '../src/index.js';
-import { tempDir } from './probes.js';
+import { tempFiles } from './probes.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function tmpFile(): string {
-  const t = tempDir();
-  cleanups.push(t.remove);
-  return join(t.dir, 'ax.db');
-}
+const { tmpFile, cleanups } = tempFiles();
 
 const at = 1_767_225_600_000;
 
