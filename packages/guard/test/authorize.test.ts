@@ -1,4 +1,4 @@
-import { AxError, PLATFORM_TENANT_ID } from '@ax/core';
+import { PLATFORM_TENANT_ID } from '@ax/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, harness, refusal } from './helpers.js';
 
