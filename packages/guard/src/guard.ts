@@ -12,7 +12,6 @@ import {
   type Transactional,
   ValidationError,
 } from '@ax/core';
-import { subject as tagSubject } from '@casl/ability';
 import { LeaseKeeper } from './lease-keeper.js';
 import type {
   GuardAudit,
@@ -181,7 +180,7 @@ export class Guard<P extends GuardPorts = GuardPorts> {
     const action = s.action ?? s.permission;
     const resource = resourceOf(s, rule);
     try {
-      await this.#admit(c, s, rule, true);
+      await this.#admit(c, s, true);
       return await this.#start(c, s, action, resource);
     } catch (err) {
       throw await this.#refused(c, s.permission, action, resource, err);
@@ -200,7 +199,7 @@ export class Guard<P extends GuardPorts = GuardPorts> {
     const rule = this.#o.rbac.catalog.toRule(s.permission);
     const action = s.action ?? s.permission;
     try {
-      await this.#admit(c, s, rule, false);
+      await this.#admit(c, s, false);
       return c;
     } catch (err) {
       throw await this.#refused(c, s.permission, action, resourceOf(s, rule), err);
@@ -236,26 +235,23 @@ export class Guard<P extends GuardPorts = GuardPorts> {
   async #admit(
     ctx: ExecutionContext,
     s: Pick<ParsedGuardSpec, 'permission' | 'object' | 'requireActiveTenant'>,
-    rule: { action: string; subject: string },
     rateLimit: boolean,
   ) {
     // The platform pseudo-tenant (installation-wide actions) has no status, no quotas and no rate-limit window.
     const platform = ctx.tenantId === PLATFORM_TENANT_ID;
     if (!platform && s.requireActiveTenant) await this.#o.tenants.requireActive(ctx.tenantId);
-    const target = s.object ? tagSubject(rule.subject, { ...s.object }) : rule.subject;
-    const decision = await this.#o.rbac.explain(ctx, rule.action, target);
-    // On a type alone CASL allows a conditional grant ("for matching objects"): the guard needs the object.
-    const conditional =
-      !s.object && decision.rule?.conditions !== undefined && decision.rule.conditions !== null;
-    if (!decision.allowed || conditional) {
+    // rbac's own check: a conditional allow, or an allow narrowed by a conditional (or field) deny, is not a
+    // grant on an object the guard was not shown.
+    const decision = await this.#o.rbac.check(ctx, s.permission, s.object ? { ...s.object } : undefined);
+    if (decision.decision !== 'allowed') {
       // Skipped above for the allowed: a refused caller still learns that the tenant is inactive, and why.
       if (!platform && !s.requireActiveTenant) await this.#o.tenants.requireActive(ctx.tenantId);
       throw new Refusal(
         new ForbiddenError(`not allowed: ${s.permission}`, { details: { permission: s.permission } }),
-        conditional
+        decision.decision === 'conditional'
           ? `${decision.reason}; the grant is conditional and no object was given`
           : decision.reason,
-        { role: decision.role, rulePermission: decision.permission },
+        { role: decision.explanation.role, rulePermission: decision.explanation.permission },
       );
     }
     if (!platform && rateLimit) {

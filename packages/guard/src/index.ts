@@ -9,7 +9,7 @@ export {
 export type {
   GuardAudit,
   GuardAuditEvent,
-  GuardDecision,
+  GuardCheck,
   GuardLease,
   GuardPorts,
   GuardQuotas,

@@ -21,24 +21,24 @@ export interface GuardTenants {
   requireActive(id: string): Promise<unknown>;
 }
 
-/** The answer of `rbac.explain`. */
-export interface GuardDecision {
-  allowed: boolean;
+/** The answer of `rbac.check`. */
+export interface GuardCheck {
+  /** `conditional`: the grant holds only for some objects or fields, and no object was given. */
+  decision: 'allowed' | 'denied' | 'conditional';
+  /** Why, in one sentence (recorded in the `denied` event, never shown to the caller). */
   reason: string;
-  role: string | null;
-  permission: string | null;
-  rule: { conditions?: unknown } | null;
+  /** The deciding rule's role and permission. */
+  explanation: { role: string | null; permission: string | null };
 }
 
-/** Authorization: the permission catalogue and `explain`. */
+/** Authorization: the permission catalogue and `check`, the one decision procedure of @ax/rbac. */
 export interface GuardRbac {
   catalog: { toRule(permission: string): { action: string; subject: string } };
-  /** The decision on a subject type, or on an object tagged with CASL's `subject(type, object)`. */
-  explain(
-    ctx: ExecutionContext,
-    action: string,
-    subject: string | Record<string, unknown>,
-  ): Promise<GuardDecision>;
+  /**
+   * The decision on a permission, for one object when given. Deny rules count whether or not they have
+   * conditions: without an object, a grant narrowed by a conditional deny is `conditional`, never `allowed`.
+   */
+  check(ctx: ExecutionContext, permission: string, object?: Record<string, unknown>): Promise<GuardCheck>;
 }
 
 /** Quotas, in the `(ctx, input, { tx }?)` shape (the tenant is `ctx.tenantId`). */

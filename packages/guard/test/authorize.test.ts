@@ -61,3 +61,30 @@ describe('guard.authorize', () => {
     expect(err.code).toBe('VALIDATION');
   });
 });
+
+describe('deny rules count without an object', () => {
+  it('a grant narrowed by a conditional deny is refused without the object, decided with it', async () => {
+    h = await harness();
+    const admin = { ...h.system };
+    await h.rbac.createRole(admin, {
+      name: 'operator',
+      permissions: ['workflow.execute'],
+      rules: [{ action: 'execute', subject: 'Workflow', conditions: { locked: true }, inverted: true }],
+    });
+    const user = await h.rbac.createUser(admin, { email: 'op@acme.test', role: 'operator' });
+    const op = { tenantId: h.tenantId, actor: { type: 'user' as const, id: user.id } };
+    // CASL alone allows `execute Workflow` on the type (it skips conditional denies there)
+    const err = await refusal(h.guard.authorize(op, { permission: 'workflow.execute' }));
+    expect(err.code).toBe('FORBIDDEN');
+    expect(
+      (await refusal(h.guard.authorize(op, { permission: 'workflow.execute', object: { locked: true } })))
+        .code,
+    ).toBe('FORBIDDEN');
+    await expect(
+      h.guard.authorize(op, { permission: 'workflow.execute', object: { locked: false } }),
+    ).resolves.toBeTruthy();
+    await expect(h.guard.run(op, { permission: 'workflow.execute' }, () => 'ran')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+  });
+});
