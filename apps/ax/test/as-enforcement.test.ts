@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ax, tempDir } from './helpers.js';
 
@@ -113,5 +115,48 @@ describe('--as never falls back to the operator', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).not.toContain('never-printed');
     expect(r.stderr).toMatch(/^error \[USAGE\]: .*--as/m);
+  });
+});
+
+describe('authorization beyond the role name', () => {
+  it('a tenant admin cannot change its own tenant plan (an installation-wide action)', () => {
+    forbidden(['tenant', 'plan', 'default', 'enterprise', '--as', 'admin@example.test']);
+    expect(ok(['tenant', 'show', 'default']).plan).toBe('free');
+  });
+
+  it('a deny rule on one key holds: the CLI authorizes with the key as the object', () => {
+    const rules = join(cwd, 'no-prod.json');
+    writeFileSync(
+      rules,
+      JSON.stringify([{ action: 'read', subject: 'Secret', conditions: { key: 'prod-db' }, inverted: true }]),
+    );
+    ok([
+      'security',
+      'role',
+      'create',
+      'reader',
+      '--tenant',
+      'default',
+      '--permissions',
+      'secret.read',
+      '--rules',
+      rules,
+    ]);
+    ok(['security', 'user', 'create', 'reader@example.test', '--tenant', 'default', '--role', 'reader']);
+    ok(['secret', 'set', 'prod-db', '--tenant', 'default'], 'postgres://prod');
+    ok(['secret', 'set', 'staging-db', '--tenant', 'default'], 'postgres://staging');
+    forbidden(['secret', 'get', 'prod-db', '--tenant', 'default', '--as', 'reader@example.test']);
+    const staging = run([
+      'secret',
+      'get',
+      'staging-db',
+      '--tenant',
+      'default',
+      '--as',
+      'reader@example.test',
+    ]);
+    expect(staging.stdout).toBe('postgres://staging\n');
+    // listing every key is not covered by a grant that excludes one
+    forbidden(['secret', 'list', '--tenant', 'default', '--as', 'reader@example.test']);
   });
 });

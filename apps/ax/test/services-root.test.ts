@@ -66,6 +66,17 @@ describe('the services root', () => {
     );
     const rbac = await services.rbac();
     const [one, two] = [createAuditSink(), createAuditSink()];
+    const tracked = new Map([
+      [one, 0],
+      [two, 0],
+    ]);
+    for (const sink of [one, two]) {
+      const track = sink.track.bind(sink);
+      sink.track = (write) => {
+        tracked.set(sink, (tracked.get(sink) ?? 0) + 1);
+        track(write);
+      };
+    }
     const nobody = createContext({
       tenantId: t.id,
       actor: { type: 'user', id: 'usr_01J0000000000000000000000A' },
@@ -77,11 +88,35 @@ describe('the services root', () => {
       }),
       runWithAuditSink(two, () => rbac.can(nobody, 'delete', 'Workflow')),
     ]);
-    expect(one.pending + two.pending).toBeGreaterThan(0);
     await Promise.all([one.flush(), two.flush()]);
-    const events = await (await services.audit()).query({ tenantId: t.id, action: 'policy.denied' });
-    expect(events.events).toHaveLength(3);
+    // each request's denials were tracked in its own sink, never in the other's (nor in a shared one)
+    expect([tracked.get(one), tracked.get(two)]).toEqual([2, 1]);
+    const log = await services.audit();
+    expect((await log.query({ tenantId: t.id, action: 'policy.denied' })).events).toHaveLength(3);
     await store.close();
+  });
+});
+
+describe('ax secret get, statement by statement (AX_SQL_TRACE=1)', () => {
+  it('runs 15 statements as the operator: open 3, tenant 2, keyring 1, the read and its audit append 9', () => {
+    const cwd = tempDir();
+    try {
+      const env = { AX_MASTER_KEY: MASTER_KEY };
+      expect(ax(['init'], { cwd: cwd.dir, env }).code).toBe(0);
+      expect(ax(['secret', 'set', 'k'], { cwd: cwd.dir, env, input: 'v' }).code).toBe(0);
+      const r = ax(['secret', 'get', 'k'], { cwd: cwd.dir, env: { ...env, AX_SQL_TRACE: '1' } });
+      expect(r.stdout).toBe('v\n');
+      const statements = r.stderr.split('\n').filter((l) => l.startsWith('sql: '));
+      // 38 before the services root; the target is 12 (see the closing note for the three left)
+      expect(statements.length).toBeLessThanOrEqual(15);
+      const writes = statements.filter((l) => /^sql: (INSERT|UPDATE|DELETE)/.test(l));
+      expect(writes.map((l) => l.split(' ').slice(1, 4).join(' '))).toEqual([
+        'INSERT INTO audit_events',
+        'UPDATE audit_heads SET',
+      ]); // a read writes nothing but its audit append
+    } finally {
+      cwd.remove();
+    }
   });
 });
 
@@ -98,10 +133,16 @@ describe('a refused request', () => {
       (db.prepare('SELECT sum(reserved_encryptions) AS n FROM keyring_versions').get() as { n: number }).n;
     const before = reserved();
     const set = run(['secret', 'set', 'k', '--tenant', 'default', '--as', 'v@x.test'], 'value-2');
-    const get = run(['secret', 'get', 'k', '--tenant', 'default', '--as', 'v@x.test']);
+    const get = ax(['secret', 'get', 'k', '--tenant', 'default', '--as', 'v@x.test'], {
+      cwd,
+      env: { ...env, AX_SQL_TRACE: '1' },
+    });
     expect([set.code, get.code]).toEqual([1, 1]);
     expect(get.stdout).toBe('');
     expect(reserved()).toBe(before);
+    // nothing was read to decrypt: the refusal came before the secrets were touched
+    expect(get.stderr).toMatch(/^sql: /m);
+    expect(get.stderr).not.toMatch(/FROM secrets|secret_versions/);
     db.close();
   });
 });

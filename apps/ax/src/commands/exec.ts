@@ -88,13 +88,14 @@ export function execSpec(opts: ExecOptions): GuardSpec {
   return spec;
 }
 
-/** The program's environment: ours, with the run's ids, and never the master key. */
+/** The program's environment: ours, with the run's ids, and never the master key or the store. */
 export function programEnv(
   env: NodeJS.ProcessEnv,
   run: { tenantId: string; runId: string; leaseId: string | null },
 ): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env, AX_TENANT_ID: run.tenantId, AX_RUN_ID: run.runId };
-  delete out.AX_MASTER_KEY;
+  // nor the store: a postgres:// URL may carry a password, and the program is not the app
+  for (const name of ['AX_MASTER_KEY', 'AX_STORE', 'AX_DB', 'AX_SQL_TRACE']) delete out[name];
   // an outer `ax exec`'s lease is not this run's
   delete out.AX_LEASE_ID;
   if (run.leaseId) out.AX_LEASE_ID = run.leaseId;

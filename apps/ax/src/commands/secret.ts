@@ -23,9 +23,15 @@ function int(name: string) {
 // Every command authorizes before it opens the keyring: a refused request reserves no encryptions and decrypts
 // nothing.
 /** The tenant scope, after checking that the principal (`--as`, else the operator) holds `permission` there. */
-async function scopeFor(ctx: CommandContext, tenant: string, permission: string): Promise<SecretScope> {
+async function scopeFor(
+  ctx: CommandContext,
+  tenant: string,
+  permission: string,
+  key?: string,
+): Promise<SecretScope> {
   const t = await ctx.tenant(tenant);
-  const ectx = await ctx.authorize(t.id, permission);
+  // with the key as the object, a rule on keys (`{ key: { $regex: '^ci/' } }`, a deny on `prod-db`) decides
+  const ectx = await ctx.authorize(t.id, permission, key === undefined ? {} : { object: { key } });
   return { tenantId: t.id, actor: ectx.actor };
 }
 
@@ -71,7 +77,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--cas <version>', 'write only if the current version is this (0: must not exist)', int('cas'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { file?: string; value?: string; cas?: number }) => {
-        const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.write', key);
         const { secrets } = await secretServices(ctx);
         const value = await valueFrom(ctx, opts);
         const r = await secrets.set(scope, { key, value, cas: opts.cas });
@@ -89,7 +95,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--version <n>', 'a kept older version', int('version'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { version?: number }) => {
-        const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.read', key);
         const { secrets } = await secretServices(ctx);
         const { value, version } = await secrets.read(scope, { key, version: opts.version });
         ctx.out.result({ key, tenantId: scope.tenantId, version, value }, () => value);
@@ -132,7 +138,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--cas <version>', 'delete only if the current version is this', int('cas'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { cas?: number }) => {
-        const scope = await scopeFor(ctx, opts.tenant, 'secret.delete');
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.delete', key);
         const { secrets } = await secretServices(ctx);
         const deleted = await secrets.delete(scope, { key, cas: opts.cas });
         ctx.out.result({ key, tenantId: scope.tenantId, deleted }, () =>
@@ -149,7 +155,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--cas <version>', 'rotate only if the current version is this', int('cas'))
     .action(
       action(async (ctx, key: string, opts: TenantOpt & { bytes: number; cas?: number }) => {
-        const scope = await scopeFor(ctx, opts.tenant, 'secret.write');
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.write', key);
         const { secrets } = await secretServices(ctx);
         const r = await secrets.rotate(scope, { key, randomBytes: opts.bytes, cas: opts.cas });
         ctx.out.result(
@@ -165,7 +171,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--tenant <tenant>', TENANT_HELP, DEFAULT_TENANT_SLUG)
     .action(
       action(async (ctx, key: string, opts: TenantOpt) => {
-        const scope = await scopeFor(ctx, opts.tenant, 'secret.read');
+        const scope = await scopeFor(ctx, opts.tenant, 'secret.read', key);
         const { secrets } = await secretServices(ctx);
         const versions = await secrets.versions(scope, { key });
         ctx.out.result({ key, tenantId: scope.tenantId, versions }, () =>

@@ -149,10 +149,11 @@ export function registerTenant(program: Command, action: CommandAction): void {
     .description('move a tenant to another plan; usage is kept and the new limits apply to it')
     .action(
       action(async (ctx, ref: string, plan: string) => {
+        // a platform action: a tenant admin must not raise its own tenant's quotas
+        const { actor } = await ctx.authorizePlatform('tenant.write');
         const { tenants } = await tenancyServices(ctx);
         const before = await tenants.get(ref);
-        const ectx = await ctx.authorize(before.id, 'tenant.write');
-        const t = await tenants.changePlan(ectx, { plan });
+        const t = await tenants.changePlan({ tenantId: before.id, actor }, { plan });
         ctx.out.result(t, () => `${t.slug}: plan ${before.plan} -> ${t.plan}`);
       }),
     );

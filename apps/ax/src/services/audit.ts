@@ -10,6 +10,9 @@ export async function auditService(ctx: CommandContext): Promise<AuditLog> {
   return (await ctx.services()).audit();
 }
 
+// Refusals (the guard's: the caller may not, or not now) are `denied`; anything else that failed is `failure`.
+const REFUSED = new Set(['FORBIDDEN', 'TENANT_SUSPENDED', 'RATE_LIMITED', 'QUOTA_EXCEEDED']);
+
 /**
  * Flushes the command's audit sink (observations its services recorded), then records a command run
  * `--as <user>` as `command.run` in the tenant it named (`--tenant`), with the user as
@@ -43,7 +46,7 @@ export async function auditAsCommand(
       { tenantId, actor: await ctx.principal().catch(() => ctx.actor) },
       {
         action: 'command.run',
-        outcome: code === null ? 'success' : code === 'FORBIDDEN' ? 'denied' : 'failure',
+        outcome: code === null ? 'success' : code !== null && REFUSED.has(code) ? 'denied' : 'failure',
         resource: names.join(' '),
         resourceType: 'command',
         reason: code,

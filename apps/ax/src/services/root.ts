@@ -155,6 +155,9 @@ export function createServices(options: ServicesOptions): Services {
       rbac: r,
       // built when the guard first rate-limits (guard.run): an authorize-only command never loads them
       rateLimits: { check: async (input) => (await rateLimits()).check(input) },
+      // what the guard cannot throw to its caller (a denied or failed event not written, a lease not released)
+      onError: (err, where) =>
+        onListenerError(new Error(`guard ${where}: ${err instanceof Error ? err.message : String(err)}`)),
       // opened when the guard first writes an event: an allowed read opens no keyring
       audit: {
         record: async (tx, ctx, event) => (await audit()).record(tx, ctx, event),
