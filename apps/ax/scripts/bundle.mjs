@@ -35,6 +35,8 @@ const result = await build({
   target: 'node20',
   logLevel: 'warning',
   minify: true,
+  // error classes name themselves (`new.target.name`), and their names are part of their JSON
+  keepNames: true,
   metafile: true,
   plugins: [zodEnglishOnly],
   external: [
