@@ -77,6 +77,9 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return value;
 }
 
+// Symbol.for: the same symbol in every copy of this package loaded in the process.
+const AX_ERROR = Symbol.for('ax.error');
+
 /**
  * The root of every error @ax throws. `code` is stable, `status` is the HTTP status the API answers with.
  * `details` is structured context; `toJSON()` redacts secret-looking keys in it and never includes `cause`.
@@ -86,8 +89,27 @@ export class AxError extends Error {
   readonly status: number;
   readonly details: ErrorDetails;
 
+  /**
+   * `instanceof` also recognises an AxError made by another copy of this package (an adapter loaded beside a
+   * bundled app, two versions in one tree), by a registry-wide brand: `err instanceof AxError` and
+   * `err instanceof ValidationError` then answer by brand and class name, not by which copy made it.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[AX_ERROR] !== true) {
+      return false;
+    }
+    if (this === AxError) return true;
+    // a subclass: the value's own class or one of its ancestors must bear this class's name
+    for (let p = Object.getPrototypeOf(value); p && p !== Error.prototype; p = Object.getPrototypeOf(p)) {
+      if (p.constructor?.name === this.name) return true;
+    }
+    return false;
+  }
+
   constructor(code: ErrorCode, status: number, message: string, options: AxErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, AX_ERROR, { value: true });
     this.name = new.target.name;
     this.code = code;
     this.status = status;
