@@ -13,7 +13,7 @@ import {
 import type { Command } from 'commander';
 import { createOutput, type Output } from './output.js';
 import { createServices, type Services } from './services/root.js';
-import { openStore, parseStoreRef, type StoreRef } from './store-ref.js';
+import { openStore, parseStoreRef, type StoreRef, storeExists } from './store-ref.js';
 
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions {
@@ -119,7 +119,13 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
       // AX_SQL_TRACE=1 prints every statement on stderr (bound values inlined: for diagnosis, never in production)
       const trace =
         env.env.AX_SQL_TRACE === '1' ? (sql: string) => env.stderr.write(`sql: ${sql}\n`) : undefined;
-      opened ??= openStore(storeRef, { migrate: true, ...(trace ? { onStatement: trace } : {}) });
+      opened ??= (async () => {
+        // a mistyped path must not become a new, empty database: only `ax init` creates one
+        if (areaOf(cmd) !== 'init' && !storeExists(storeRef)) {
+          throw new NotFoundError(`no database at ${storeRef.display}; run \`ax init\` to create it`);
+        }
+        return openStore(storeRef, { migrate: true, ...(trace ? { onStatement: trace } : {}) });
+      })();
       return opened;
     },
     services() {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { toAxError } from '@ax/core';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { type CliEnv, type CommandContext, commandContext } from './context.js';
@@ -29,6 +30,20 @@ function parseAs(value: string, previous: string | undefined): string {
     );
   }
   return value;
+}
+
+// The app's version, from its package.json: one folder up from dist/ (tsc's output), two from dist/bundle/.
+function appVersion(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'ax' && pkg.version) return pkg.version;
+    } catch {}
+  }
+  return 'unknown';
 }
 
 type Register = (program: Command, action: CommandAction) => void;
@@ -85,6 +100,7 @@ export function buildProgram(
     .option('--json', 'print one JSON document on stdout')
     .option('--as <user>', 'act as this user, with their permissions enforced and audited', parseAs)
     .option('--debug', 'print stack traces')
+    .addHelpText('after', '\n`ax --version` (or -V) prints the version.')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput(outputFor(env));
@@ -133,6 +149,11 @@ export function buildProgram(
 
 /** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
 export async function runCli(argv: string[], env: CliEnv): Promise<number> {
+  // Only as the whole command line: `secret get k --version 2` is that command's own option.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    env.stdout.write(`${appVersion()}\n`);
+    return EXIT.ok;
+  }
   let code: number = EXIT.ok;
   const program = buildProgram(
     env,

@@ -145,3 +145,27 @@ describe('ax serve', () => {
     expect(r.stderr).toMatch(/error \[INTEGRITY\]: database needs/);
   });
 });
+
+describe('a new operator’s first commands', () => {
+  it('ax --version prints the version and exits 0', () => {
+    const r = ax(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('a mistyped database path is NOT_FOUND, never a new empty database', () => {
+    const t = tempDir();
+    try {
+      const missing = join(t.dir, 'typo', 'x.db');
+      const r = ax(['tenant', 'list'], { env: { AX_DB: missing } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error \[NOT_FOUND\]: no database at .*typo.*; run `ax init`/m);
+      expect(r.stdout).toBe('');
+      expect(existsSync(join(t.dir, 'typo'))).toBe(false);
+      expect(ax(['init'], { env: { AX_DB: missing } }).code).toBe(0);
+      expect(ax(['tenant', 'list'], { env: { AX_DB: missing } }).code).toBe(0);
+    } finally {
+      t.remove();
+    }
+  });
+});
