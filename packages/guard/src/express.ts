@@ -37,7 +37,7 @@ function send(res: Response, err: unknown): void {
  * Builds the guard middleware factory: `const ax = expressGuard({ guard, context })`, then
  * `app.post('/run', ax(spec), handler)`. The middleware runs steps 1–5 (a refusal answers
  * `application/problem+json`); step 7 runs when the response closes: below 400 completes, otherwise (or when
- * {@link problemHandler} saw an error, or the client went away) fails. Express has no hook before the answer
+ * {@link problemHandler} saw an error, or the client went away, even before the run had started) fails. Express has no hook before the answer
  * leaves, so the end is recorded just after it; `guard.drain()` waits for it.
  */
 export function expressGuard<P extends GuardPorts>(
@@ -52,11 +52,18 @@ export function expressGuard<P extends GuardPorts>(
       return;
     }
     const state: State = { run, error: undefined };
-    RUNS.set(res, state);
-    res.once('close', () => {
-      // The answer has left: a `completed` event that cannot be appended is reported to the guard's onError.
+    // The answer has left: a `completed` event that cannot be appended is reported to the guard's onError.
+    const end = () => {
       endFor(run, res.statusCode, state.error, res.writableFinished).catch(() => undefined);
-    });
+    };
+    if (res.closed) {
+      // The client went away while the run was starting: 'close' will not fire again, so the run ends (failed)
+      // now, and no handler runs for a client that is gone.
+      end();
+      return;
+    }
+    RUNS.set(res, state);
+    res.once('close', end);
     next();
   };
 }

@@ -310,4 +310,63 @@ describe('@ax/guard/express on 127.0.0.1', () => {
     });
     await goneAway(`${base}/slow`, i.signal);
   });
+
+  it('a client that goes away while the run is starting: the run ends, the slot is freed, no handler runs', async () => {
+    h = await harness();
+    const started = slowBegin(h);
+    let sawClose!: () => void;
+    const closed = new Promise<void>((r) => {
+      sawClose = r;
+    });
+    let handled = 0;
+    const base = await serve((app, ax) => {
+      app.use((_req, res, next) => {
+        res.once('close', () => sawClose());
+        next();
+      });
+      app.post('/run', ax(spec), (_req, res) => {
+        handled++;
+        res.json({ ok: true });
+      });
+    });
+    const ac = new AbortController();
+    const answer = fetch(`${base}/run`, { method: 'POST', signal: ac.signal }).catch((e: unknown) => e);
+    await started.begun; // the run holds its slot; `begin` has not resolved yet
+    expect(h.leaseRows()).toBe(1);
+    ac.abort();
+    await answer;
+    await closed; // the server has seen the client go
+    started.finish();
+    await settledOrTimeout(h.guard.drain());
+    expect(h.guard.active).toBe(0);
+    expect(h.leaseRows()).toBe(0);
+    expect(handled).toBe(0);
+    expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.started`, `${ACTION}.failed`]);
+  });
 });
+
+/** Holds each `guard.begin` after the run started, until `finish()`: a slow start the client can outwait. */
+function slowBegin(harnessed: Harness) {
+  const { guard } = harnessed;
+  const begin = guard.begin.bind(guard);
+  let begun!: () => void;
+  let finish!: () => void;
+  const gate = new Promise<void>((r) => {
+    finish = r;
+  });
+  const onBegun = new Promise<void>((r) => {
+    begun = r;
+  });
+  guard.begin = async (ctx, s) => {
+    const run = await begin(ctx, s);
+    begun();
+    await gate;
+    return run;
+  };
+  return { begun: onBegun, finish };
+}
+
+/** Waits for `p`, or gives up after a while, so that a run that never ends fails the assertions after it. */
+function settledOrTimeout(p: Promise<unknown>): Promise<unknown> {
+  return Promise.race([p, new Promise((r) => setTimeout(r, 2000).unref())]);
+}

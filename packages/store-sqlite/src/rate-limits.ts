@@ -22,7 +22,9 @@ export interface SqliteRateLimitStoreOptions {
  *
  * It shares the store's connection on purpose: a second connection to the same file would wait on the
  * store's own open transactions with a synchronous busy loop that blocks the event loop those transactions
- * need to finish. Increments made while a `store.transaction` is open become part of it.
+ * need to finish. A limiter built this way bypasses the store's queue, so an increment made while a
+ * `store.transaction` is open becomes part of it (and rolls back with it): prefer `store.rateLimits`, whose
+ * limiters wait for the open transaction instead.
  */
 export function sqliteRateLimitStore(store: Pick<SqliteStore, 'db'>): SqliteRateLimitStoreOptions {
   return {
@@ -36,11 +38,15 @@ export function sqliteRateLimitStore(store: Pick<SqliteStore, 'db'>): SqliteRate
 // Loaded on first use: commands that never rate-limit do not pay for rate-limiter-flexible at start-up.
 let limiterClass: typeof RateLimiterSQLite | undefined;
 
+/** How the store runs a limiter call: outside any transaction on its connection (see `SqliteStore`). */
+export type RunOutsideTransaction = <T>(call: () => Promise<T>) => Promise<T>;
+
 /**
  * The store's rate-limit port: rate-limiter-flexible's `RateLimiterSQLite` on the store's connection and its
- * `ax_rate_limits` table (see {@link sqliteRateLimitStore}).
+ * `ax_rate_limits` table (see {@link sqliteRateLimitStore}). Every call goes through `outside`, so a charge is
+ * never part of a transaction open on the shared connection and never rolls back with one.
  */
-export function sqliteRateLimits(store: Pick<SqliteStore, 'db'>): RateLimitStore {
+export function sqliteRateLimits(db: Database, outside: RunOutsideTransaction): RateLimitStore {
   return {
     limiter(options) {
       limiterClass ??= (
@@ -48,7 +54,13 @@ export function sqliteRateLimits(store: Pick<SqliteStore, 'db'>): RateLimitStore
           RateLimiterSQLite: typeof RateLimiterSQLite;
         }
       ).RateLimiterSQLite;
-      return new limiterClass({ ...sqliteRateLimitStore(store), ...options });
+      const limiter = new limiterClass({ ...sqliteRateLimitStore({ db }), ...options });
+      return {
+        consume: (key, points) => outside(() => limiter.consume(key, points)),
+        reward: (key, points) => outside(() => limiter.reward(key, points)),
+        get: (key) => outside(() => limiter.get(key)),
+        delete: (key) => outside(() => limiter.delete(key)),
+      };
     },
   };
 }

@@ -84,7 +84,11 @@ export class SqliteStore implements Store {
   readonly secrets: StorePorts['secrets'];
   readonly quotas: StorePorts['quotas'];
   readonly rbac: StorePorts['rbac'];
-  /** Rate limits: rate-limiter-flexible's `RateLimiterSQLite` on this connection. */
+  /**
+   * Rate limits: rate-limiter-flexible's `RateLimiterSQLite` on this connection. A limiter call waits for an open
+   * transaction to end, so a charge never becomes part of it; made from inside this store's own transaction it
+   * is refused (it would either join that transaction or wait for it forever).
+   */
   readonly rateLimits: Store['rateLimits'];
 
   readonly #queue = new SerialQueue();
@@ -134,7 +138,7 @@ export class SqliteStore implements Store {
     this.secrets = guarded.secrets;
     this.quotas = guarded.quotas;
     this.rbac = guarded.rbac;
-    this.rateLimits = sqliteRateLimits(this);
+    this.rateLimits = sqliteRateLimits(db, (fn) => this.#outsideAlways(fn));
   }
 
   // A call on the store's own ports: runs at once when no transaction holds the connection, else waits.
@@ -144,6 +148,20 @@ export class SqliteStore implements Store {
     if (this.#queue.insideJob) {
       return Promise.reject(
         new Error('store port used inside its own transaction: use the `tx` ports passed to transaction(fn)'),
+      );
+    }
+    return this.#queue.run(fn);
+  }
+
+  // Like #outside, but queued even when idle: rate-limiter-flexible runs its SQL after an await, by which time
+  // a transaction begun meanwhile could hold the connection and take the statement in.
+  #outsideAlways<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    if (this.#queue.insideJob) {
+      return Promise.reject(
+        new Error(
+          "rate limiter used inside the store's own transaction: charge before or after it (a charge is never part of a transaction)",
+        ),
       );
     }
     return this.#queue.run(fn);

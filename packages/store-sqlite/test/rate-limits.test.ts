@@ -35,3 +35,52 @@ describe('the rateLimits port', () => {
     });
   });
 });
+
+describe('the rateLimits port and transactions', () => {
+  it('keeps a charge made while a transaction awaits, when that transaction rolls back', async () => {
+    const t = tempDir();
+    cleanups.push(t.remove);
+    const store = await openSqliteStore(join(t.dir, 'ax.db'));
+    cleanups.push(() => store.close());
+    const limiter = store.rateLimits.limiter({ keyPrefix: 'test', points: 10, duration: 60 });
+    let opened!: () => void;
+    const isOpen = new Promise<void>((r) => {
+      opened = r;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const rolledBack = store.transaction(async () => {
+      opened();
+      await gate;
+      throw new Error('roll back');
+    });
+    await isOpen;
+    const charged = limiter.consume('k', 3);
+    await Promise.race([charged, new Promise((r) => setTimeout(r, 20))]);
+    release();
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect((await charged).consumedPoints).toBe(3);
+    expect(await limiter.get('k')).toMatchObject({ consumedPoints: 3 });
+    const raw = new BetterSqlite3(store.filename, { readonly: true });
+    cleanups.push(() => {
+      raw.close();
+    });
+    expect(raw.prepare("SELECT points FROM ax_rate_limits WHERE key = 'test:k'").get()).toEqual({
+      points: 3,
+    });
+  });
+
+  it('refuses a limiter call made inside the store’s own transaction, writing nothing', async () => {
+    const t = tempDir();
+    cleanups.push(t.remove);
+    const store = await openSqliteStore(join(t.dir, 'ax.db'));
+    cleanups.push(() => store.close());
+    const limiter = store.rateLimits.limiter({ keyPrefix: 'test', points: 10, duration: 60 });
+    await expect(store.transaction(() => limiter.consume('k', 3))).rejects.toThrow(
+      /rate limiter used inside the store's own transaction/,
+    );
+    expect(await limiter.get('k')).toBeNull();
+  });
+});

@@ -1,6 +1,7 @@
 import { type AuditProbe, auditStoreSuite } from './audit-store-suite.js';
 import { type KeyringProbe, keyringStoreSuite, keyringTransactionSuite } from './keyring-store-suite.js';
 import { type QuotaProbe, quotaStoreSuite } from './quota-store-suite.js';
+import { rateLimitStoreSuite } from './rate-limit-store-suite.js';
 import { type RbacProbe, rbacStoreSuite } from './rbac-store-suite.js';
 import { type SecretProbe, secretStoreSuite } from './secret-store-suite.js';
 import { tenantStoreSuite } from './tenant-store-suite.js';
@@ -22,4 +23,5 @@ export function coreStoreSuites(t: TestApi, make: StoreFactory<FullProbe>): void
   rbacStoreSuite(t, make);
   quotaStoreSuite(t, make);
   auditStoreSuite(t, make);
+  rateLimitStoreSuite(t, make);
 }

@@ -8,6 +8,7 @@ export {
 } from './keyring-store-suite.js';
 export { makeSecretVersion, type SecretProbe, secretStoreSuite } from './secret-store-suite.js';
 export { type QuotaProbe, quotaStoreSuite } from './quota-store-suite.js';
+export { rateLimitStoreSuite } from './rate-limit-store-suite.js';
 export { makeRole, type RbacProbe, rbacStoreSuite } from './rbac-store-suite.js';
 export { tenantStoreSuite } from './tenant-store-suite.js';
 export { transactionSuite } from './transaction-suite.js';
