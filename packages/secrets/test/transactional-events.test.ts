@@ -93,6 +93,35 @@ describe('in-transaction events: a change and its record in one transaction', ()
       expect(reads).toEqual([1, 1, 1]);
     }));
 
+  it('after-commit `accessed` listeners are never told of a read whose transaction rolled back', () =>
+    withSecrets(async ({ store, keyring, scopeA }) => {
+      const secrets = new SecretsManager({ store, keyring });
+      await secrets.set(scopeA, { key: 'a', value: '1' });
+      await secrets.set(scopeA, { key: 'b', value: '2' });
+      let failOn: string | undefined;
+      secrets.events.inTransaction('accessed', (e) => {
+        if (e.key === failOn) throw new Error('audit device failed');
+      });
+      const observed: string[] = [];
+      secrets.events.afterCommit('accessed', (e) => {
+        observed.push(e.key);
+      });
+      expect(await secrets.getMany(scopeA, { keys: ['a', 'b'] })).toEqual(
+        new Map([
+          ['a', '1'],
+          ['b', '2'],
+        ]),
+      );
+      expect([...observed].sort()).toEqual(['a', 'b']);
+      // one of the two records fails: the other's after-commit call, already deferred, must be dropped
+      observed.length = 0;
+      failOn = 'b';
+      await expect(secrets.getMany(scopeA, { keys: ['a', 'b'] })).rejects.toThrow(/audit device failed/);
+      failOn = 'a';
+      await expect(secrets.getMany(scopeA, { keys: ['a', 'b'] })).rejects.toThrow(/audit device failed/);
+      expect(observed).toEqual([]);
+    }));
+
   it('with only after-commit `accessed` listeners a read stays a plain read, observed after it', () =>
     withSecrets(async ({ store, keyring, scopeA }) => {
       let transactions = 0;
