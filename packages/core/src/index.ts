@@ -56,7 +56,6 @@ export {
   userIdSchema,
 } from './ids.js';
 export { type CommitScope, hasCommitScope, onCommit, openCommitScope } from './commit-hooks.js';
-export { afterCommitOrNow, transactWithCommitHooks } from './transact.js';
 export {
   type AfterCommitListener,
   EventBus,

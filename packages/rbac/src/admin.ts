@@ -1,13 +1,12 @@
 import {
-  afterCommitOrNow,
   type Clock,
   ConflictError,
   type ExecutionContext,
   type IdGenerator,
   isId,
   NotFoundError,
+  onCommit,
   parseInput,
-  transactWithCommitHooks,
   type RoleRecord,
   type StoredRule,
   type UserStatus,
@@ -157,10 +156,12 @@ async function write(
   const callerTx = options.tx;
   try {
     if (callerTx) {
+      // the cache must not keep what the caller's commit changed; registered first, so a `tx` that is not an
+      // open transaction fails before anything is written
+      onCommit(callerTx, deps.changed);
       await run(callerTx);
-      afterCommitOrNow(callerTx, deps.changed); // the cache must not keep what the caller's commit changed
     } else {
-      await transactWithCommitHooks(deps.store, run);
+      await deps.store.transaction(run);
     }
   } finally {
     deps.changed(); // also after a failure: a listener may have written before throwing

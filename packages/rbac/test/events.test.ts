@@ -99,6 +99,10 @@ describe('events', () => {
   it("joins the caller's transaction with { tx }: the change commits or rolls back with the caller's work", async () => {
     const t = await f.tenant();
     const u = await f.user();
+    const committed: string[] = [];
+    f.rbac.events.afterCommit('change', (e) => {
+      committed.push(e.type);
+    });
     await expect(
       f.store.transaction(async (tx) => {
         await f.rbac.assign(f.as(t.id), { userId: u.id, role: 'viewer' }, { tx });
@@ -107,7 +111,9 @@ describe('events', () => {
     ).rejects.toThrow('caller failed later');
     expect(await f.store.rbac.listAssignments({ tenantId: t.id, userId: u.id })).toHaveLength(0);
     expect(await f.rbac.can(f.as(t.id, u.id), 'read', 'Workflow')).toBe(false);
+    expect(committed).toEqual([]); // never told of the caller's rolled-back transaction
     await f.store.transaction((tx) => f.rbac.assign(f.as(t.id), { userId: u.id, role: 'viewer' }, { tx }));
+    expect(committed).toEqual(['role.assigned']);
     expect(await f.rbac.can(f.as(t.id, u.id), 'read', 'Workflow')).toBe(true);
   });
 });

@@ -12,7 +12,6 @@ import {
   type StorePorts,
   systemClock,
   type Transactional,
-  transactWithCommitHooks,
 } from '@ax/core';
 import type { Keyring } from '@ax/crypto';
 import { z } from 'zod';
@@ -241,7 +240,7 @@ export class SecretsManager {
     };
     if (callerTx) return run(callerTx);
     const { type } = e();
-    if (this.events.hasInTransaction(type)) return transactWithCommitHooks(this.#store, run);
+    if (this.events.hasInTransaction(type)) return this.#store.transaction(run);
     const applied = await change(this.#store.secrets);
     if (applied && this.events.has(type)) this.events.notify(type, event());
     return applied;
@@ -266,7 +265,7 @@ export class SecretsManager {
         }
         return result;
       };
-      return callerTx ? run(callerTx) : transactWithCommitHooks(this.#store, run);
+      return callerTx ? run(callerTx) : this.#store.transaction(run);
     }
     const { result, accessed } = await read(this.#store.secrets);
     if (this.events.has('accessed')) {

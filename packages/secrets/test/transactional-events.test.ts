@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, transactWithCommitHooks } from '@ax/core';
+import { ConflictError, NotFoundError } from '@ax/core';
 import { describe, expect, it } from 'vitest';
 import { type SecretEvent, SecretsManager } from '../src/index.js';
 import { withSecrets } from './helpers.js';
@@ -8,6 +8,7 @@ describe('in-transaction events: a change and its record in one transaction', ()
   it('run inside the write: they see the uncommitted version, and a throw rolls the write back', () =>
     withSecrets(async ({ store, keyring, scopeA }) => {
       const seen: { event: SecretEvent; headInTx: number | undefined }[] = [];
+      const committed: string[] = [];
       let fail = false;
       const secrets = new SecretsManager({ store, keyring });
       for (const type of ['created', 'updated', 'deleted'] as const) {
@@ -15,6 +16,9 @@ describe('in-transaction events: a change and its record in one transaction', ()
           const head = await tx.secrets.head(event.tenantId, event.key);
           seen.push({ event, headInTx: head?.currentVersion });
           if (fail) throw new Error('audit store unavailable');
+        });
+        secrets.events.afterCommit(type, (event) => {
+          committed.push(`${event.type} ${event.version}`);
         });
       }
       await secrets.set(scopeA, { key: 'api', value: 'v1' });
@@ -37,6 +41,8 @@ describe('in-transaction events: a change and its record in one transaction', ()
         ['deleted', 1],
         ['deleted', 1],
       ]);
+      // after-commit listeners are told of the committed writes only, never of the rolled-back ones
+      expect(committed).toEqual(['created 1', 'deleted 1']);
       await expect(secrets.get(scopeA, { key: 'api' })).rejects.toBeInstanceOf(NotFoundError);
     }));
 
@@ -51,9 +57,8 @@ describe('in-transaction events: a change and its record in one transaction', ()
       secrets.events.afterCommit('created', (event) => {
         committed.push(event);
       });
-      // transactWithCommitHooks: a transaction in which after-commit listeners work on any adapter
       await expect(
-        transactWithCommitHooks(store, async (tx) => {
+        store.transaction(async (tx) => {
           await secrets.set(scopeA, { key: 'db', value: 'postgres://x' }, { tx });
           throw new Error('business step failed');
         }),
@@ -86,6 +91,35 @@ describe('in-transaction events: a change and its record in one transaction', ()
       await expect(secrets.get(scopeA, { key: 'k' })).rejects.toThrow(/audit device failed/);
       await expect(secrets.getMany(scopeA, { keys: ['k'] })).rejects.toThrow(/audit device failed/);
       expect(reads).toEqual([1, 1, 1]);
+    }));
+
+  it('after-commit `accessed` listeners are never told of a read whose transaction rolled back', () =>
+    withSecrets(async ({ store, keyring, scopeA }) => {
+      const secrets = new SecretsManager({ store, keyring });
+      await secrets.set(scopeA, { key: 'a', value: '1' });
+      await secrets.set(scopeA, { key: 'b', value: '2' });
+      let failOn: string | undefined;
+      secrets.events.inTransaction('accessed', (e) => {
+        if (e.key === failOn) throw new Error('audit device failed');
+      });
+      const observed: string[] = [];
+      secrets.events.afterCommit('accessed', (e) => {
+        observed.push(e.key);
+      });
+      expect(await secrets.getMany(scopeA, { keys: ['a', 'b'] })).toEqual(
+        new Map([
+          ['a', '1'],
+          ['b', '2'],
+        ]),
+      );
+      expect([...observed].sort()).toEqual(['a', 'b']);
+      // one of the two records fails: the other's after-commit call, already deferred, must be dropped
+      observed.length = 0;
+      failOn = 'b';
+      await expect(secrets.getMany(scopeA, { keys: ['a', 'b'] })).rejects.toThrow(/audit device failed/);
+      failOn = 'a';
+      await expect(secrets.getMany(scopeA, { keys: ['a', 'b'] })).rejects.toThrow(/audit device failed/);
+      expect(observed).toEqual([]);
     }));
 
   it('with only after-commit `accessed` listeners a read stays a plain read, observed after it', () =>

@@ -1,4 +1,4 @@
-import { hasCommitScope, onCommit, SYSTEM_ACTOR } from '@ax/core';
+import { onCommit, SYSTEM_ACTOR } from '@ax/core';
 import { emitIn, type TenancyDeps, type TenancyPorts } from './ports.js';
 import { SOFT_THRESHOLDS } from './quota-types.js';
 
@@ -51,7 +51,7 @@ export class SoftThresholds<P extends TenancyPorts> {
         periodStart,
       }));
     }
-    if (reached <= known || !hasCommitScope(tx)) return; // a cache only: without a commit scope, skip it
+    if (reached <= known) return;
     onCommit(tx, () => {
       if (reached <= (this.#recorded.get(cacheKey) ?? 0)) return;
       if (this.#recorded.size >= 10_000) this.#recorded.clear();

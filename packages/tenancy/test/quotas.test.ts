@@ -332,6 +332,27 @@ describe('soft limits', () => {
     expect(quotaRow(env.raw, t.id, 'apiCallsThisMonth')?.used).toBe(40);
   });
 
+  it('a threshold reached in a caller’s transaction that rolls back is announced again by the next consume', async () => {
+    const { quotas, tenants, events } = env.tenancy;
+    await tenants.changePlan(at(t.id), { plan: 'metered' });
+    const fired: number[] = [];
+    events.inTransaction('quota.threshold', (e) => {
+      fired.push(e.threshold);
+    });
+    await expect(
+      env.store.transaction(async (tx) => {
+        await quotas.consume(at(t.id), { quota: 'apiCallsThisMonth', amount: 40 }, { tx });
+        throw new Error('a later step fails');
+      }),
+    ).rejects.toThrow('a later step fails');
+    expect(fired).toEqual([80]); // announced in the transaction that rolled back
+    // the rolled-back record must not be remembered as committed by this process
+    await quotas.consume(at(t.id), { quota: 'apiCallsThisMonth', amount: 40 });
+    expect(fired).toEqual([80, 80]);
+    await quotas.consume(at(t.id), { quota: 'apiCallsThisMonth', amount: 1 });
+    expect(fired).toEqual([80, 80]); // committed now: once per period
+  });
+
   it('a new limit re-arms the thresholds', async () => {
     const { quotas, tenants, events } = env.tenancy;
     await tenants.changePlan(at(t.id), { plan: 'metered' });
