@@ -97,6 +97,11 @@ const plugin: FastifyPluginCallback<FastifyGuardOptions> = (app: FastifyInstance
       }
       const state: State = { run, error: undefined, ending: undefined };
       RUNS.set(request, state);
+      // The client went away while the run was starting: end it now (failed), and run no handler for nobody.
+      if (reply.raw.closed || request.raw.destroyed) {
+        await end(state, reply, false).catch(() => undefined);
+        return reply.hijack();
+      }
       // The client went away before an answer was sent: onSend may never run.
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) end(state, reply, false).catch(() => undefined);

@@ -203,6 +203,38 @@ describe('@ax/guard/fastify on 127.0.0.1', () => {
     });
     await goneAway(`${base}/slow`, i.signal);
   });
+
+  it('a client that goes away while the run is starting: the run ends as failed, the slot is freed, no handler runs', async () => {
+    h = await harness();
+    const started = slowBegin(h);
+    let sawClose!: () => void;
+    const closed = new Promise<void>((r) => {
+      sawClose = r;
+    });
+    let handled = 0;
+    const base = await serve((app) => {
+      app.addHook('onRequest', async (_req, reply) => {
+        reply.raw.once('close', () => sawClose());
+      });
+      app.post('/run', { ax: spec }, async () => {
+        handled++;
+        return { ok: true };
+      });
+    });
+    const ac = new AbortController();
+    const answer = fetch(`${base}/run`, { method: 'POST', signal: ac.signal }).catch((e: unknown) => e);
+    await started.begun; // the run holds its slot; `begin` has not resolved yet
+    expect(h.leaseRows()).toBe(1);
+    ac.abort();
+    await answer;
+    await closed; // the server has seen the client go
+    started.finish();
+    await settledOrTimeout(h.guard.drain());
+    expect(h.guard.active).toBe(0);
+    expect(h.leaseRows()).toBe(0);
+    expect(handled).toBe(0);
+    expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.started`, `${ACTION}.failed`]);
+  });
 });
 
 describe('@ax/guard/express on 127.0.0.1', () => {
