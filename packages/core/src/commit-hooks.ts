@@ -33,11 +33,6 @@ export function openCommitScope(tx: object): CommitScope {
   };
 }
 
-/** True when `tx` is an open transaction that collects after-commit callbacks. */
-export function hasCommitScope(tx: object): boolean {
-  return SCOPES.has(tx);
-}
-
 /**
  * Runs `cb` once the transaction `tx` commits; never when it rolls back. Throws when `tx` is not an open
  * transaction of an adapter that supports after-commit callbacks (a programming error, not a runtime state).

@@ -53,6 +53,3 @@ export const leaseIdSchema: z.ZodString = idSchema('lease');
  * chain is kept under this id. It is never a real tenant's id (those are `tnt_…`).
  */
 export const PLATFORM_TENANT_ID = 'platform';
-
-/** A tenant id, or {@link PLATFORM_TENANT_ID} where installation-wide records are meant (audit chains). */
-export const auditTenantIdSchema = z.union([tenantIdSchema, z.literal(PLATFORM_TENANT_ID)]);

@@ -43,7 +43,6 @@ export {
   type ValidationIssue,
 } from './errors.js';
 export {
-  auditTenantIdSchema,
   createIdGenerator,
   ID_PREFIXES,
   type IdGenerator,
@@ -55,7 +54,7 @@ export {
   tenantIdSchema,
   userIdSchema,
 } from './ids.js';
-export { type CommitScope, hasCommitScope, onCommit, openCommitScope } from './commit-hooks.js';
+export { type CommitScope, onCommit, openCommitScope } from './commit-hooks.js';
 export {
   type AfterCommitListener,
   EventBus,

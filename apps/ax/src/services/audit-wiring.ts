@@ -185,9 +185,6 @@ const RBAC_ACTIONS: Record<ChangeEvent['type'], string> = {
   'superadmin.revoked': 'superadmin.revoke',
 };
 
-/** Chain that platform-level changes (no tenant: user status, super-admin) are recorded in. */
-export const PLATFORM_AUDIT_TENANT = PLATFORM_TENANT_ID;
-
 /**
  * The audit event of a decision worth recording, or null: a denied check as `policy.denied` by the actor who
  * tried; a what-if check (`Rbac.checkFor`) as `policy.decision` by the actor who asked, whatever it answered,
@@ -240,7 +237,7 @@ export function wireRbacAudit(
   const offs = [
     events.inTransaction('change', async (e, { tx }) => {
       const log = await audit();
-      const ctx = { tenantId: e.tenantId ?? PLATFORM_AUDIT_TENANT, actor: e.actor };
+      const ctx = { tenantId: e.tenantId ?? PLATFORM_TENANT_ID, actor: e.actor };
       const principal = e.target.userId ?? e.target.apiKeyId;
       const event: AuditEventInput = {
         action: RBAC_ACTIONS[e.type],

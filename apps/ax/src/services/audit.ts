@@ -1,8 +1,8 @@
 import type { AuditLog } from '@ax/audit';
-import { toAxError } from '@ax/core';
+import { PLATFORM_TENANT_ID, toAxError } from '@ax/core';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { type AuditSink, PLATFORM_AUDIT_TENANT } from './audit-wiring.js';
+import type { AuditSink } from './audit-wiring.js';
 import { ExitWith } from '../exit-codes.js';
 
 /** The audit log of the services root (the keyring's `audit.chain` MAC signer; master key from AX_MASTER_KEY). */
@@ -37,7 +37,7 @@ export async function auditAsCommand(
     // the tenant the command was authorized in, else its --tenant, else the platform chain
     const tenantId =
       ctx.authorizedTenantId ??
-      (typeof tenantOpt === 'string' ? (await ctx.tenant(tenantOpt)).id : PLATFORM_AUDIT_TENANT);
+      (typeof tenantOpt === 'string' ? (await ctx.tenant(tenantOpt)).id : PLATFORM_TENANT_ID);
     const log = await auditService(ctx);
     const code = failure === null ? null : failure instanceof ExitWith ? 'NO' : toAxError(failure).code;
     const names: string[] = [];

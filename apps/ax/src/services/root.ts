@@ -94,7 +94,9 @@ export function createServices(options: ServicesOptions): Services {
     ((err: unknown) =>
       process.emitWarning(`audit listener failed: ${err instanceof Error ? err.message : String(err)}`));
 
+  let keyringOpened = false;
   const keyring = once(async () => {
+    keyringOpened = true;
     const { Keyring } = await import('@ax/crypto');
     return Keyring.open({
       store: store.keyring,
@@ -179,7 +181,7 @@ export function createServices(options: ServicesOptions): Services {
     guard,
     async close() {
       // only what was built: closing must not open the keyring just to close it
-      await Promise.resolve();
+      if (keyringOpened) await (await keyring().catch(() => null))?.close();
     },
   };
 }
