@@ -94,15 +94,22 @@ export class AxError extends Error {
    * bundled app, two versions in one tree), by a registry-wide brand: `err instanceof AxError` and
    * `err instanceof ValidationError` then answer by brand and class name, not by which copy made it.
    */
+  // `this` is the class on the right of `instanceof` (AxError or a subclass): it cannot be named statically.
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[AX_ERROR] !== true) {
+    // biome-ignore lint/complexity/noThisInStatic: the class being tested against, AxError or a subclass
+    const target = this as unknown as typeof AxError;
+    if (Function.prototype[Symbol.hasInstance].call(target, value)) return true;
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      (value as Record<symbol, unknown>)[AX_ERROR] !== true
+    ) {
       return false;
     }
-    if (this === AxError) return true;
+    if (target === AxError) return true;
     // a subclass: the value's own class or one of its ancestors must bear this class's name
     for (let p = Object.getPrototypeOf(value); p && p !== Error.prototype; p = Object.getPrototypeOf(p)) {
-      if (p.constructor?.name === this.name) return true;
+      if (p.constructor?.name === target.name) return true;
     }
     return false;
   }
