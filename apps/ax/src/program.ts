@@ -11,12 +11,26 @@ export type CommandAction = <A extends unknown[]>(
   body: (ctx: CommandContext, ...args: A) => Promise<void>,
 ) => (...args: A) => Promise<void>;
 
-// Usage errors print as `error [USAGE]: …` like every other error, then commander's help hint.
-function outputFor(env: CliEnv) {
+/**
+ * Prints an error on stderr: `error [CODE]: message`, or with `--json` one JSON object,
+ * `{"error":{"code":…,"message":…}}`, so a script reading JSON never has to parse text. Never a secret: the
+ * message is an AxError's.
+ */
+export function printError(env: CliEnv, json: boolean, code: string, message: string): void {
+  env.stderr.write(
+    json ? `${JSON.stringify({ error: { code, message } })}\n` : `error [${code}]: ${message}\n`,
+  );
+}
+
+// Usage errors print like every other error (`error [USAGE]: …`, or JSON), then commander's help hint (text only).
+function outputFor(env: CliEnv, json: boolean) {
   return {
     writeOut: (s: string) => env.stdout.write(s),
     writeErr: (s: string) => env.stderr.write(s),
-    outputError: (s: string, write: (s: string) => void) => write(s.replace(/^error: /, 'error [USAGE]: ')),
+    outputError: (s: string, write: (s: string) => void) => {
+      if (json) printError(env, true, 'USAGE', s.replace(/^error: /, '').trim());
+      else write(s.replace(/^error: /, 'error [USAGE]: '));
+    },
   };
 }
 
@@ -92,7 +106,9 @@ export function buildProgram(
   env: CliEnv,
   setExitCode: (code: number) => void,
   registrations: readonly Register[],
+  options: { json?: boolean } = {},
 ): Command {
+  const json = options.json === true;
   const program = new Command('ax')
     .description('@ax reference app: tenants, secrets, roles, quotas and audit on one database')
     .option('--store <ref>', 'store: a SQLite file, sqlite:<path> or postgres://… (default: AX_STORE)')
@@ -101,9 +117,9 @@ export function buildProgram(
     .option('--as <user>', 'act as this user, with their permissions enforced and audited', parseAs)
     .option('--debug', 'print stack traces')
     .addHelpText('after', '\n`ax --version` (or -V) prints the version.')
-    .showHelpAfterError()
+    .showHelpAfterError(!json)
     .exitOverride()
-    .configureOutput(outputFor(env));
+    .configureOutput(outputFor(env, json));
 
   const action: CommandAction =
     (body) =>
@@ -114,7 +130,7 @@ export function buildProgram(
         built = commandContext(cmd, env);
       } catch (err) {
         const ax = toAxError(err);
-        env.stderr.write(`error [${ax.code}]: ${ax.message}\n`);
+        printError(env, json, ax.code, ax.message);
         setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
         return;
       }
@@ -130,7 +146,7 @@ export function buildProgram(
           return;
         }
         const ax = toAxError(err);
-        env.stderr.write(`error [${ax.code}]: ${ax.message}\n`);
+        printError(env, Boolean(ctx.opts.json), ax.code, ax.message);
         if (ctx.opts.debug && err instanceof Error && err.stack) env.stderr.write(`${err.stack}\n`);
         setExitCode(ax.code === 'VALIDATION' ? EXIT.usage : EXIT.error);
       } finally {
@@ -142,7 +158,7 @@ export function buildProgram(
   for (const register of registrations) register(program, action);
   // Commander only applies exitOverride/configureOutput to subcommands created after the call.
   for (const sub of program.commands) {
-    sub.exitOverride().configureOutput(outputFor(env));
+    sub.exitOverride().configureOutput(outputFor(env, json));
   }
   return program;
 }
@@ -154,6 +170,9 @@ export async function runCli(argv: string[], env: CliEnv): Promise<number> {
     env.stdout.write(`${appVersion()}\n`);
     return EXIT.ok;
   }
+  // --json is a flag: its presence before `--` is what commander will parse, known before it parses
+  const end = argv.indexOf('--');
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   let code: number = EXIT.ok;
   const program = buildProgram(
     env,
@@ -161,6 +180,7 @@ export async function runCli(argv: string[], env: CliEnv): Promise<number> {
       code = c;
     },
     await loadAreas(argv),
+    { json },
   );
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -171,7 +191,7 @@ export async function runCli(argv: string[], env: CliEnv): Promise<number> {
       return EXIT.usage;
     }
     const ax = toAxError(err);
-    env.stderr.write(`error [${ax.code}]: ${ax.message}\n`);
+    printError(env, json, ax.code, ax.message);
     return EXIT.error;
   }
   return code;

@@ -169,3 +169,25 @@ describe('a new operator’s first commands', () => {
     }
   });
 });
+
+describe('--json errors', () => {
+  it('are one JSON object on stderr, with the exit codes unchanged', () => {
+    const t = tempDir();
+    try {
+      expect(ax(['init'], { cwd: t.dir }).code).toBe(0);
+      const missing = ax(['tenant', 'show', 'nope', '--json'], { cwd: t.dir });
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toBe('');
+      expect(JSON.parse(missing.stderr)).toEqual({
+        error: { code: 'NOT_FOUND', message: 'tenant nope not found' },
+      });
+      const usage = ax(['tenant', 'nope', '--json'], { cwd: t.dir });
+      expect(usage.code).toBe(2);
+      expect(JSON.parse(usage.stderr)).toMatchObject({ error: { code: 'USAGE' } });
+      // without --json, errors stay text
+      expect(ax(['tenant', 'show', 'nope'], { cwd: t.dir }).stderr).toMatch(/^error \[NOT_FOUND\]: /);
+    } finally {
+      t.remove();
+    }
+  });
+});
