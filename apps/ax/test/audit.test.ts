@@ -122,7 +122,7 @@ describe('ax audit', () => {
     const refused = run(cwd, ['tenant', 'suspend', 'acme', '--reason', 'unpaid', '--as', 'ops@acme.test']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error \[FORBIDDEN\]/m);
-    expect(run(cwd, ['security', 'superadmin-grant', 'ops@acme.test']).code).toBe(0);
+    expect(run(cwd, ['security', 'super-admin', 'grant', 'ops@acme.test']).code).toBe(0);
     expect(run(cwd, ['tenant', 'suspend', 'acme', '--reason', 'unpaid', '--as', 'ops@acme.test']).code).toBe(
       0,
     );

@@ -88,9 +88,14 @@ export function registerSecurity(program: Command, action: CommandAction): void 
         );
       }),
     );
+  const superAdminCmd = security
+    .command('super-admin')
+    .description(
+      'the platform super-admin flag: installation-wide actions (the operator or a super-admin only)',
+    );
   for (const verb of ['grant', 'revoke'] as const) {
-    security
-      .command(`superadmin-${verb} <user>`)
+    superAdminCmd
+      .command(`${verb} <user>`)
       .description(
         verb === 'grant'
           ? 'make a user a platform super-admin (installation-wide actions; the operator or a super-admin only)'
