@@ -37,7 +37,7 @@ async function scopeFor(
 
 /** How a value is read from standard input and printed by `get`; stated in `--help` and the README. */
 const NEWLINE_RULE =
-  'standard input: one trailing newline (\\n or \\r\\n, as echo and heredocs add) is stripped, unless --raw';
+  'Standard input: one trailing newline (\\n or \\r\\n, as echo and heredocs add) is stripped, unless --raw';
 
 async function readStdin(ctx: CommandContext, raw: boolean): Promise<Buffer> {
   const stdin = ctx.env.stdin as NodeJS.ReadableStream & { isTTY?: boolean };
@@ -135,7 +135,8 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .option('--cas <version>', 'write only if the current version is this (0: must not exist)', int('cas'))
     .addHelpText(
       'after',
-      `\nValues are bytes, stored as given (invalid UTF-8 included). ${NEWLINE_RULE}; --file is always byte-exact.\n` +
+      '\nValues are bytes, stored as given (invalid UTF-8 included); --file is always byte-exact.\n' +
+        `${NEWLINE_RULE}.\n` +
         'Example:\n  ax secret set tls/key --file server.key --tenant acme',
     )
     .action(
