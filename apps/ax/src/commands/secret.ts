@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { DEFAULT_TENANT_SLUG, ValidationError } from '@ax/core';
+import { open, readFile } from 'node:fs/promises';
+import { DEFAULT_TENANT_SLUG, NotFoundError, ValidationError } from '@ax/core';
 import type { SecretScope } from '@ax/secrets';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandContext } from '../context.js';
@@ -35,29 +35,86 @@ async function scopeFor(
   return { tenantId: t.id, actor: ectx.actor };
 }
 
-async function readStdin(ctx: CommandContext): Promise<string> {
+/** How a value is read from standard input and printed by `get`; stated in `--help` and the README. */
+const NEWLINE_RULE =
+  'Standard input: one trailing newline (\\n or \\r\\n, as echo and heredocs add) is stripped, unless --raw';
+
+async function readStdin(ctx: CommandContext, raw: boolean): Promise<Buffer> {
   const stdin = ctx.env.stdin as NodeJS.ReadableStream & { isTTY?: boolean };
   if (stdin.isTTY) ctx.out.warn('reading the value from standard input; end it with Ctrl-D');
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  // One trailing newline (from `echo` or a heredoc) is not part of the value.
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+  const bytes = Buffer.concat(chunks);
+  for (const c of chunks) c.fill(0);
+  if (raw) return bytes;
+  // The terminal rule: one trailing newline (from `echo` or a heredoc) is not part of the value.
+  const end = bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? 2 : 1) : 0;
+  return bytes.subarray(0, bytes.length - end);
 }
 
-/** The value to store: `--file`, else `--value` (warned: argv leaks), else standard input. */
-async function valueFrom(ctx: CommandContext, opts: { value?: string; file?: string }): Promise<string> {
-  let value: string;
-  if (opts.file !== undefined) value = (await readFile(opts.file, 'utf8')).replace(/\r?\n$/, '');
+/** The file's exact bytes; a missing file or a directory is the caller's mistake, not an internal error. */
+async function readValueFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NotFoundError(`--file ${path}: no such file`);
+    if (code === 'EISDIR') throw new ValidationError(`--file ${path} is a directory, not a file`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ValidationError(`--file ${path}: permission denied`);
+    throw err;
+  }
+}
+
+/**
+ * The value to store, as bytes (never decoded, so invalid UTF-8 is kept as it is): `--file` byte-exact, else
+ * `--value` (warned: argv leaks), else standard input under {@link NEWLINE_RULE}.
+ */
+async function valueFrom(
+  ctx: CommandContext,
+  opts: { value?: string; file?: string; raw?: boolean },
+): Promise<Buffer> {
+  if (opts.file !== undefined && opts.value !== undefined) {
+    throw new ValidationError('give the value one way: --file or --value, not both');
+  }
+  let value: Buffer;
+  if (opts.file !== undefined) value = await readValueFile(opts.file);
   else if (opts.value !== undefined) {
     ctx.out.warn(
       '--value puts the secret in shell history and the process list; prefer standard input or --file',
     );
-    value = opts.value;
-  } else value = await readStdin(ctx);
+    value = Buffer.from(opts.value, 'utf8');
+  } else value = await readStdin(ctx, opts.raw === true);
   if (value.length === 0) throw new ValidationError('the secret value is empty');
   return value;
+}
+
+/** The bytes as text when they are valid UTF-8, else `undefined` (never U+FFFD replacements). */
+function utf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `bytes` to `path` readable by the owner only (0600, also when the file existed with wider mode). */
+async function writeValueFile(path: string, bytes: Uint8Array): Promise<void> {
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, 'w', 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NotFoundError(`--out ${path}: no such directory`);
+    if (code === 'EISDIR') throw new ValidationError(`--out ${path} is a directory, not a file`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ValidationError(`--out ${path}: permission denied`);
+    throw err;
+  }
+  try {
+    await file.chmod(0o600);
+    await file.writeFile(bytes);
+  } finally {
+    await file.close();
+  }
 }
 
 const when = (ms: number) => new Date(ms).toISOString();
@@ -72,34 +129,88 @@ export function registerSecret(program: Command, action: CommandAction): void {
     .command('set <key>')
     .description('store a new version of a secret; the value is read from standard input')
     .option('--tenant <tenant>', TENANT_HELP, DEFAULT_TENANT_SLUG)
-    .option('--file <path>', 'read the value from a file instead of standard input')
+    .option('--file <path>', "read the value from a file instead of standard input: the file's exact bytes")
+    .option('--raw', 'keep standard input byte-exact (no trailing newline stripped)')
     .option('--value <value>', 'the value on the command line (discouraged: visible in ps and history)')
     .option('--cas <version>', 'write only if the current version is this (0: must not exist)', int('cas'))
+    .addHelpText(
+      'after',
+      '\nValues are bytes, stored as given (invalid UTF-8 included); --file is always byte-exact.\n' +
+        `${NEWLINE_RULE}.\n` +
+        'Example:\n  ax secret set tls/key --file server.key --tenant acme',
+    )
     .action(
-      action(async (ctx, key: string, opts: TenantOpt & { file?: string; value?: string; cas?: number }) => {
-        const scope = await scopeFor(ctx, opts.tenant, 'secret.write', key);
-        const { secrets } = await secretServices(ctx);
-        const value = await valueFrom(ctx, opts);
-        const r = await secrets.set(scope, { key, value, cas: opts.cas });
-        ctx.out.result(
-          { key, tenantId: scope.tenantId, ...r },
-          () => `${r.created ? 'created' : 'updated'} ${key} version ${r.version}`,
-        );
-      }),
+      action(
+        async (
+          ctx,
+          key: string,
+          opts: TenantOpt & { file?: string; value?: string; raw?: boolean; cas?: number },
+        ) => {
+          const scope = await scopeFor(ctx, opts.tenant, 'secret.write', key);
+          const { secrets } = await secretServices(ctx);
+          const value = await valueFrom(ctx, opts);
+          try {
+            const r = await secrets.set(scope, { key, value, cas: opts.cas });
+            ctx.out.result(
+              { key, tenantId: scope.tenantId, ...r },
+              () => `${r.created ? 'created' : 'updated'} ${key} version ${r.version}`,
+            );
+          } finally {
+            value.fill(0);
+          }
+        },
+      ),
     );
 
   secret
     .command('get <key>')
-    .description('print a secret value (the current version, or --version)')
+    .description('print a secret value (the current version, or --version), or write it to a file with --out')
     .option('--tenant <tenant>', TENANT_HELP, DEFAULT_TENANT_SLUG)
     .option('--version <n>', 'a kept older version', int('version'))
+    .option('--out <file>', 'write the exact bytes to this file (mode 0600) instead of printing them')
+    .option('--raw', 'print the exact bytes, without the newline added after a text value')
+    .addHelpText(
+      'after',
+      '\nA UTF-8 value prints followed by a newline (--raw: without). A value that is not UTF-8 prints as its raw\n' +
+        'bytes with nothing added; with --json it is base64 with "encoding": "base64".\n' +
+        'Example:\n  ax secret get tls/key --tenant acme --out server.key',
+    )
     .action(
-      action(async (ctx, key: string, opts: TenantOpt & { version?: number }) => {
-        const scope = await scopeFor(ctx, opts.tenant, 'secret.read', key);
-        const { secrets } = await secretServices(ctx);
-        const { value, version } = await secrets.read(scope, { key, version: opts.version });
-        ctx.out.result({ key, tenantId: scope.tenantId, version, value }, () => value);
-      }),
+      action(
+        async (ctx, key: string, opts: TenantOpt & { version?: number; out?: string; raw?: boolean }) => {
+          const scope = await scopeFor(ctx, opts.tenant, 'secret.read', key);
+          const { secrets } = await secretServices(ctx);
+          const { value, version } = await secrets.readBytes(scope, { key, version: opts.version });
+          try {
+            const base = { key, tenantId: scope.tenantId, version };
+            if (opts.out !== undefined) {
+              await writeValueFile(opts.out, value);
+              ctx.out.result(
+                { ...base, out: opts.out, bytes: value.length },
+                () => `wrote ${key} version ${version} to ${opts.out} (${value.length} bytes)`,
+              );
+              return;
+            }
+            const text = utf8(value);
+            if (ctx.out.json) {
+              ctx.out.result(
+                text === undefined
+                  ? { ...base, value: value.toString('base64'), encoding: 'base64' }
+                  : { ...base, value: text },
+                () => '',
+              );
+            } else if (text === undefined || opts.raw) {
+              // Bytes as they are, so `ax secret get k > f` and pipes stay byte-exact; a newline would corrupt them.
+              const stdout = ctx.env.stdout as typeof ctx.env.stdout & { isTTY?: boolean };
+              if (text === undefined && stdout.isTTY)
+                ctx.out.warn(`${key} is not UTF-8 text; use --out <file>`);
+              ctx.env.stdout.write(Buffer.from(value));
+            } else ctx.out.result(base, () => text);
+          } finally {
+            value.fill(0);
+          }
+        },
+      ),
     );
 
   secret
