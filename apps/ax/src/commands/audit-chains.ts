@@ -6,6 +6,7 @@ import { table } from '../output.js';
 import { auditService } from '../services/audit.js';
 
 // Which chain an `ax audit` command acts on, and `ax audit verify --all` over every chain.
+
 /**
  * Checks the principal (`--as`, else the operator) holds `permission` in the tenant; its context. A suspended
  * tenant's log stays readable by whoever may read it: that is when an investigation needs it.
@@ -18,6 +19,7 @@ export function execContext(
   return ctx.authorize(tenantId, permission, { requireActiveTenant: false });
 }
 
+/** A usage error (exit 2) about the option at `path`. */
 export function usage(message: string, path: string): ValidationError {
   return new ValidationError(message, [{ path: [path], message, code: 'custom' }]);
 }

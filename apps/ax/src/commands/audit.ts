@@ -85,7 +85,7 @@ export function registerAudit(program: Command, action: CommandAction): void {
 
   audit
     .command('query')
-    .description('list events, newest first (tenant required unless --all-tenants as the operator)')
+    .description('list events, newest first, of one chain (--tenant or --platform) or of all (--all-tenants)')
     .option('--tenant <tenant>', 'tenant id or slug')
     .option('--platform', 'the installation-wide chain (platform operator or super-admin)')
     .option('--all-tenants', 'every tenant, with a tenant column (platform operator or super-admin)')
