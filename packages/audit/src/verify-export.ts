@@ -186,15 +186,21 @@ export async function verifyExport(
   let line = 0;
   let broken: Failure | null = null;
   let firstHash: string | null = null;
-  const asFailure = (b: ChainBreak): Failure => fail(b.kind, b.seq, line, b.count, b.message);
+  // The verifier checks a row when the next one arrives (or at finish): a break is about the row pushed
+  // before, so it is reported at that row's line, not at the line being read.
+  let checkedLine: number | null = null;
+  const asFailure = (b: ChainBreak, at: number | null): Failure =>
+    fail(b.kind, b.seq, at, b.count, b.message);
 
   const take = (row: ChainRow | null): Failure | null => {
     if (!row || row.tenantId !== m.tenantId) {
       return fail('malformed', v.nextSeq, line, v.count, 'an exported line is not an event of this tenant');
     }
     firstHash ??= Buffer.from(row.hash).toString('hex');
+    const at = checkedLine;
+    checkedLine = line;
     const b = v.push(row);
-    return b ? asFailure(b) : null;
+    return b ? asFailure(b, at) : null;
   };
   const jsonlLines = (text: string): Failure | null => {
     pending += text;
@@ -264,7 +270,7 @@ export async function verifyExport(
     if (pending !== '') return fail('truncated', v.nextSeq, line + 1, v.count, 'the file ends mid-line');
   }
   const last = v.finish();
-  if (last) return asFailure(last);
+  if (last) return asFailure(last, checkedLine);
   if (v.count < m.count) {
     return fail(
       'truncated',

@@ -11,14 +11,16 @@ import {
   setRetentionPolicy,
   verifyExport,
 } from '@ax/audit';
-import { type ExecutionContext, parseInput, ValidationError } from '@ax/core';
 import { exportManifestSchema } from '@ax/audit';
+import { NotFoundError, parseInput, ValidationError } from '@ax/core';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitWith } from '../exit-codes.js';
 import { table } from '../output.js';
 import type { CommandAction } from '../program.js';
 import { auditService } from '../services/audit.js';
+import { storeExists } from '../store-ref.js';
+import { type ChainOptions, chainOf, execContext, slugsOf, usage, verifyAll } from './audit-chains.js';
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -44,14 +46,6 @@ function positiveInt(value: string, flag: string): number {
     ]);
   }
   return n;
-}
-
-/**
- * Checks the principal (`--as`, else the operator) holds `permission` in the tenant; its context. A suspended
- * tenant's log stays readable by whoever may read it: that is when an investigation needs it.
- */
-function execContext(ctx: CommandContext, tenantId: string, permission: string): Promise<ExecutionContext> {
-  return ctx.authorize(tenantId, permission, { requireActiveTenant: false });
 }
 
 function readJsonFile(path: string, what: string): unknown {
@@ -91,9 +85,10 @@ export function registerAudit(program: Command, action: CommandAction): void {
 
   audit
     .command('query')
-    .description('list events, newest first (tenant required unless --all-tenants as the operator)')
+    .description('list events, newest first, of one chain (--tenant or --platform) or of all (--all-tenants)')
     .option('--tenant <tenant>', 'tenant id or slug')
-    .option('--all-tenants', 'every tenant (platform operator only, not with --as)')
+    .option('--platform', 'the installation-wide chain (platform operator or super-admin)')
+    .option('--all-tenants', 'every tenant, with a tenant column (platform operator or super-admin)')
     .option('--actor <id>', 'actor id')
     .option('--action <action>', 'action, or a prefix ending in "." or "*" (e.g. role.*)')
     .option('--outcome <outcome>', 'success | failure | denied')
@@ -105,14 +100,22 @@ export function registerAudit(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, o: Record<string, string | boolean | undefined>) => {
         const log = await auditService(ctx);
-        const tenantId = o.tenant ? (await ctx.tenant(String(o.tenant))).id : undefined;
-        if (tenantId && !o.allTenants) await execContext(ctx, tenantId, 'audit.read');
-        else await ctx.authorizePlatform('audit.read');
+        const allTenants = o.allTenants === true;
+        const named = [o.tenant !== undefined, o.platform === true, allTenants].filter(Boolean).length;
+        if (named !== 1) throw usage('give one of --tenant <tenant>, --platform or --all-tenants', 'tenant');
+        let tenantId: string | undefined;
+        if (allTenants) await ctx.authorizePlatform('audit.read');
+        else
+          ({ tenantId } = await chainOf(
+            ctx,
+            { tenant: o.tenant as string, platform: o.platform === true },
+            'audit.read',
+          ));
         const act = o.action as string | undefined;
         const prefix = act && (act.endsWith('*') || act.endsWith('.')) ? act.replace(/\*$/, '') : undefined;
         const page = await log.query({
           tenantId,
-          allTenants: o.allTenants === true,
+          allTenants,
           actorId: o.actor as string | undefined,
           action: prefix ? undefined : act,
           actionPrefix: prefix,
@@ -123,9 +126,14 @@ export function registerAudit(program: Command, action: CommandAction): void {
           limit: o.limit ? positiveInt(String(o.limit), 'limit') : 50,
           cursor: o.cursor as string | undefined,
         });
+        const slugs = allTenants ? await slugsOf(ctx, page.events) : null;
         ctx.out.result(page, () =>
           [
-            table(page.events.map(eventRow)),
+            table(
+              page.events.map((e) =>
+                slugs ? { tenant: slugs.get(e.tenantId), ...eventRow(e) } : eventRow(e),
+              ),
+            ),
             ...(page.nextCursor ? [`more: --cursor ${page.nextCursor}`] : []),
           ].join('\n'),
         );
@@ -135,23 +143,23 @@ export function registerAudit(program: Command, action: CommandAction): void {
   audit
     .command('export')
     .description('stream events to JSONL or CSV with a signed manifest (<out>.manifest.json)')
-    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .option('--tenant <tenant>', 'tenant id or slug')
+    .option('--platform', 'the installation-wide chain')
     .requiredOption('--out <file>', 'output file')
     .option('--format <format>', 'jsonl | csv', 'jsonl')
     .option('--from <seq>', 'first seq')
     .option('--to <seq>', 'last seq')
     .action(
-      action(async (ctx, o: { tenant: string; out: string; format: string; from?: string; to?: string }) => {
+      action(async (ctx, o: ChainOptions & { out: string; format: string; from?: string; to?: string }) => {
         const log = await auditService(ctx);
-        const tenant = await ctx.tenant(o.tenant);
-        const exportCtx = await execContext(ctx, tenant.id, 'audit.export');
+        const { tenantId, exec: exportCtx } = await chainOf(ctx, o, 'audit.export');
         if (o.format !== 'jsonl' && o.format !== 'csv') {
           throw new ValidationError('invalid --format: expected jsonl or csv', [
             { path: ['format'], message: 'jsonl | csv', code: 'custom' },
           ]);
         }
         const file = resolve(ctx.env.cwd, o.out);
-        const manifest = await exportAuditToFile(log, tenant.id, file, {
+        const manifest = await exportAuditToFile(log, tenantId, file, {
           format: o.format,
           from: o.from ? positiveInt(o.from, 'from') : undefined,
           to: o.to ? positiveInt(o.to, 'to') : undefined,
@@ -172,42 +180,54 @@ export function registerAudit(program: Command, action: CommandAction): void {
     .description(
       'verify the chain: hashes, links, signatures; with --checkpoint, that no tail was cut (exit 3 if broken)',
     )
-    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .option('--tenant <tenant>', 'tenant id or slug')
+    .option('--platform', 'the installation-wide chain')
+    .option('--all', 'every chain: each tenant’s and the installation-wide one, one row each')
     .option('--checkpoint <file>', 'a checkpoint file from `ax audit checkpoint --out`')
     .option('--from <seq>', 'first seq')
     .option('--to <seq>', 'last seq')
     .action(
-      action(async (ctx, o: { tenant: string; checkpoint?: string; from?: string; to?: string }) => {
-        const log = await auditService(ctx);
-        const tenant = await ctx.tenant(o.tenant);
-        const verifyCtx = await execContext(ctx, tenant.id, 'audit.verify');
-        const checkpoint = o.checkpoint
-          ? parseInput(
-              publishedCheckpointSchema,
-              readJsonFile(resolve(ctx.env.cwd, o.checkpoint), 'checkpoint'),
-              'checkpoint file',
-            )
-          : undefined;
-        const result = await log.verify(tenant.id, {
-          checkpoint,
-          from: o.from ? positiveInt(o.from, 'from') : undefined,
-          to: o.to ? positiveInt(o.to, 'to') : undefined,
-        });
-        await log.append(verifyCtx, {
-          action: 'audit.verify',
-          outcome: result.ok ? 'success' : 'failure',
-          resource: tenant.id,
-          resourceType: 'audit-log',
-          reason: result.ok ? null : `${result.kind} at seq ${result.seq}`,
-          metadata: { count: result.count, checkpoint: checkpoint ? checkpoint.seq : null },
-        });
-        ctx.out.result(result, () =>
-          result.ok
-            ? `ok: ${result.count} events verified (seq ${result.fromSeq}..${result.toSeq}), head ${result.headHash.slice(0, 16)}…`
-            : `FAILED: seq ${result.seq} ${result.kind}: ${result.message} (${result.count} events verified before it)`,
-        );
-        if (!result.ok) throw new ExitWith(EXIT.no);
-      }),
+      action(
+        async (ctx, o: ChainOptions & { all?: boolean; checkpoint?: string; from?: string; to?: string }) => {
+          if (o.all) {
+            if (o.tenant !== undefined || o.platform || o.checkpoint || o.from || o.to) {
+              throw usage(
+                '--all verifies every chain whole: no --tenant, --platform, --checkpoint, --from or --to',
+                'all',
+              );
+            }
+            return verifyAll(ctx);
+          }
+          const log = await auditService(ctx);
+          const { tenantId, exec: verifyCtx } = await chainOf(ctx, o, 'audit.verify');
+          const checkpoint = o.checkpoint
+            ? parseInput(
+                publishedCheckpointSchema,
+                readJsonFile(resolve(ctx.env.cwd, o.checkpoint), 'checkpoint'),
+                'checkpoint file',
+              )
+            : undefined;
+          const result = await log.verify(tenantId, {
+            checkpoint,
+            from: o.from ? positiveInt(o.from, 'from') : undefined,
+            to: o.to ? positiveInt(o.to, 'to') : undefined,
+          });
+          await log.append(verifyCtx, {
+            action: 'audit.verify',
+            outcome: result.ok ? 'success' : 'failure',
+            resource: tenantId,
+            resourceType: 'audit-log',
+            reason: result.ok ? null : `${result.kind} at seq ${result.seq}`,
+            metadata: { count: result.count, checkpoint: checkpoint ? checkpoint.seq : null },
+          });
+          ctx.out.result(result, () =>
+            result.ok
+              ? `ok: ${result.count} events verified (seq ${result.fromSeq}..${result.toSeq}), head ${result.headHash.slice(0, 16)}…`
+              : `FAILED: seq ${result.seq} ${result.kind}: ${result.message} (${result.count} events verified before it)`,
+          );
+          if (!result.ok) throw new ExitWith(EXIT.no);
+        },
+      ),
     );
 
   audit
@@ -216,6 +236,13 @@ export function registerAudit(program: Command, action: CommandAction): void {
     .option('--manifest <file>', 'manifest file (default <file>.manifest.json)')
     .action(
       action(async (ctx, file: string, o: { manifest?: string }) => {
+        // the manifest and the events are signed with an HMAC under the installation's key: without its
+        // database (and AX_MASTER_KEY) there is nothing to check them with, and no database may be created here
+        if (!storeExists(ctx.storeRef)) {
+          throw new NotFoundError(
+            `no database at ${ctx.dbPath}: verify-export checks the export's signatures with the installation's key, so run it where the installation's database and AX_MASTER_KEY are (verifying with a public key alone is not available yet)`,
+          );
+        }
         const log = await auditService(ctx);
         const path = resolve(ctx.env.cwd, file);
         const manifestPath = o.manifest ? resolve(ctx.env.cwd, o.manifest) : manifestPathFor(path);
@@ -237,14 +264,14 @@ export function registerAudit(program: Command, action: CommandAction): void {
   audit
     .command('checkpoint')
     .description('sign the chain head; write it to --out (keep it outside the database) or stdout')
-    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .option('--tenant <tenant>', 'tenant id or slug')
+    .option('--platform', 'the installation-wide chain')
     .option('--out <file>', 'write the checkpoint JSON here')
     .action(
-      action(async (ctx, o: { tenant: string; out?: string }) => {
+      action(async (ctx, o: ChainOptions & { out?: string }) => {
         const log = await auditService(ctx);
-        const tenant = await ctx.tenant(o.tenant);
-        await execContext(ctx, tenant.id, 'audit.verify');
-        const cp = await log.checkpoint(tenant.id);
+        const { tenantId } = await chainOf(ctx, o, 'audit.verify');
+        const cp = await log.checkpoint(tenantId);
         if (o.out) writeFileSync(resolve(ctx.env.cwd, o.out), `${JSON.stringify(cp, null, 2)}\n`);
         ctx.out.result(cp, () =>
           o.out ? `checkpoint seq ${cp.seq} written to ${o.out}` : JSON.stringify(cp, null, 2),
