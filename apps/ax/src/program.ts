@@ -75,6 +75,7 @@ const AREAS: Record<string, () => Promise<Register>> = {
   keys: async () => (await import('./commands/keys.js')).registerKeys,
   tenant: async () => (await import('./commands/tenant.js')).registerTenant,
   exec: async () => (await import('./commands/exec.js')).registerExec,
+  completion: async () => (await import('./commands/completion.js')).registerCompletion,
 };
 
 // Global options that take a value, so the area is found after them (`ax --db x.db tenant list`).
