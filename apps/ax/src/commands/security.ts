@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createContext, DEFAULT_TENANT_SLUG, ValidationError } from '@ax/core';
-import type { BuiltinPermission, CheckResult, Decision, RoleView } from '@ax/rbac';
+import {
+  createContext,
+  DEFAULT_TENANT_SLUG,
+  NotFoundError,
+  type Store,
+  type User,
+  ValidationError,
+} from '@ax/core';
+import type { AssignmentView, BuiltinPermission, CheckResult, Decision, RoleView } from '@ax/rbac';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitWith } from '../exit-codes.js';
@@ -67,6 +74,26 @@ function decisionLines(d: Decision): string[] {
   ];
 }
 
+/** A tenant member: the user and the roles it holds there. */
+interface Member {
+  id: string;
+  email: string;
+  status: User['status'];
+  roles: string[];
+}
+
+// Groups a tenant's assignments by holder, users only (API keys hold roles too, but are not users), by e-mail.
+async function membersOf(store: Store, assignments: readonly AssignmentView[]): Promise<Member[]> {
+  const roles = new Map<string, string[]>();
+  for (const a of assignments) roles.set(a.userId, [...(roles.get(a.userId) ?? []), a.role]);
+  const members: Member[] = [];
+  for (const [userId, held] of roles) {
+    const u = await store.users.get(userId);
+    if (u) members.push({ id: u.id, email: u.email, status: u.status, roles: held.sort() });
+  }
+  return members.sort((a, b) => a.email.localeCompare(b.email));
+}
+
 /** `ax security …`: users, role assignments, roles, and permission checks. */
 export function registerSecurity(program: Command, action: CommandAction): void {
   const security = program.command('security').description('users, roles and permissions');
@@ -88,6 +115,71 @@ export function registerSecurity(program: Command, action: CommandAction): void 
         );
       }),
     );
+  user
+    .command('list')
+    .description('users holding a role in the tenant, with their roles')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const assignments = await (await rbacOf(ctx)).listAssignments(ectx);
+        const users = await membersOf(await ctx.store(), assignments);
+        ctx.out.result(users, () =>
+          table(users.map((u) => ({ id: u.id, email: u.email, status: u.status, roles: u.roles.join(',') }))),
+        );
+      }),
+    );
+  user
+    .command('show <user>')
+    .description('one user (id or e-mail) and the roles it holds in the tenant')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, who: string, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const store = await ctx.store();
+        // one answer for "no such user" and "not a member here": a tenant's admin learns nothing of others'
+        const missing = new NotFoundError(`user ${who} not found in ${tenant.slug}`);
+        const target = await findUser(store, who).catch(() => null);
+        if (!target) throw missing;
+        const assignments = await (await rbacOf(ctx)).listAssignments(ectx, { userId: target.id });
+        const [found] = await membersOf(store, assignments);
+        if (!found) throw missing;
+        ctx.out.result({ ...found, tenantId: tenant.id }, () =>
+          [
+            `id       ${found.id}`,
+            `email    ${found.email}`,
+            `status   ${found.status}`,
+            `roles    ${found.roles.join(', ')} (in ${tenant.slug})`,
+          ].join('\n'),
+        );
+      }),
+    );
+  for (const verb of ['suspend', 'activate'] as const) {
+    user
+      .command(`${verb} <user>`)
+      .description(
+        verb === 'suspend'
+          ? 'suspend a user in every tenant; its permissions end at once (installation-wide)'
+          : 'lift a user’s suspension (installation-wide)',
+      )
+      .action(
+        action(async (ctx, who: string) => {
+          // a user is global: suspending one is an installation-wide action, not a tenant admin's
+          const platform = await ctx.authorizePlatform('user.write');
+          const target = await findUser(await ctx.store(), who);
+          const rbac = await rbacOf(ctx);
+          if (verb === 'suspend') await rbac.suspendUser(platform, { userId: target.id });
+          else await rbac.activateUser(platform, { userId: target.id });
+          const status = verb === 'suspend' ? 'suspended' : 'active';
+          ctx.out.result(
+            { userId: target.id, email: target.email, status },
+            () => `${target.email} is ${status}`,
+          );
+        }),
+      );
+  }
   const superAdminCmd = security
     .command('super-admin')
     .description(
@@ -204,6 +296,24 @@ export function registerSecurity(program: Command, action: CommandAction): void 
         const ectx = await ctx.authorize(tenant.id, 'role.read');
         const found = await (await rbacOf(ctx)).getRole(ectx, { name });
         ctx.out.result(found, () => roleLines(found));
+      }),
+    );
+  role
+    .command('holders <name>')
+    .description('the users holding a role in the tenant')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, name: string, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const rbac = await rbacOf(ctx);
+        await rbac.getRole(ectx, { name }); // an unknown role is NOT_FOUND, not an empty list
+        const assignments = (await rbac.listAssignments(ectx)).filter((a) => a.role === name);
+        const users = await membersOf(await ctx.store(), assignments);
+        ctx.out.result(
+          users.map(({ roles: _, ...u }) => u),
+          () => table(users.map((u) => ({ id: u.id, email: u.email, status: u.status }))),
+        );
       }),
     );
   role
