@@ -1,4 +1,4 @@
-import type { Tenant } from '@ax/core';
+import { type Tenant, ValidationError } from '@ax/core';
 import type { QuotaUsageItem, TenantUsage } from '@ax/tenancy';
 import type { Command } from 'commander';
 import { table } from '../output.js';
@@ -47,7 +47,7 @@ function describeUsage(u: TenantUsage, slug: string): string {
   ].join('\n');
 }
 
-/** `ax tenant …`: create, list, show, suspend, activate, change plan, and show live quota usage. */
+/** `ax tenant …`: create, list, show, suspend, activate, delete, purge, change plan, and quotas. */
 export function registerTenant(program: Command, action: CommandAction): void {
   const tenant = program.command('tenant').description('tenants, their plans and quotas');
 
@@ -141,6 +141,44 @@ export function registerTenant(program: Command, action: CommandAction): void {
         const target = await tenants.get(ref);
         const t = await tenants.activate({ tenantId: target.id, actor });
         ctx.out.result(t, () => `activated ${t.slug}`);
+      }),
+    );
+
+  tenant
+    .command('delete <tenant>')
+    .description('soft-delete a tenant: its requests are refused, its data kept until `ax tenant purge`')
+    .action(
+      action(async (ctx, ref: string) => {
+        const { actor } = await ctx.authorizePlatform('tenant.write');
+        const { tenants } = await tenancyServices(ctx);
+        const target = await tenants.get(ref);
+        const t = await tenants.delete({ tenantId: target.id, actor });
+        ctx.out.result(
+          t,
+          () => `deleted ${t.slug}; \`ax tenant purge ${t.slug} --confirm ${t.slug}\` removes it for good`,
+        );
+      }),
+    );
+
+  tenant
+    .command('purge <tenant>')
+    .description('remove a deleted tenant and its quota data for good (type its slug again with --confirm)')
+    .requiredOption('--confirm <slug>', 'the tenant’s slug, typed again')
+    .action(
+      action(async (ctx, ref: string, opts: { confirm: string }) => {
+        const { actor } = await ctx.authorizePlatform('tenant.write');
+        const { tenants } = await tenancyServices(ctx);
+        const target = await tenants.get(ref);
+        if (opts.confirm !== target.slug) {
+          throw new ValidationError(
+            `--confirm must be the tenant's slug (${target.slug}); nothing was purged`,
+          );
+        }
+        await tenants.purge({ tenantId: target.id, actor });
+        ctx.out.result(
+          { purged: target.id, slug: target.slug },
+          () => `purged ${target.slug} (${target.id})`,
+        );
       }),
     );
 
