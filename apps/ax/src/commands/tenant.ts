@@ -197,14 +197,65 @@ export function registerTenant(program: Command, action: CommandAction): void {
     );
 
   tenant
-    .command('quota <tenant>')
-    .description('live limits, usage, billing period and active leases')
+    .command('quota <tenant> [action] [args...]')
+    .description(
+      'live limits, usage, billing period and active leases; `consume <quota> <amount>` uses some up, ' +
+        '`override <quota> <limit|unlimited|plan>` sets a per-tenant limit (installation-wide)',
+    )
+    .option('--idempotency-key <key>', 'consume: a retry with the same key consumes nothing more')
     .action(
-      action(async (ctx, ref: string) => {
-        const { tenants, quotas } = await tenancyServices(ctx);
-        const t = await tenants.get(ref);
-        const usage = await quotas.usage(await ctx.authorize(t.id, 'quota.read'));
-        ctx.out.result(usage, () => describeUsage(usage, t.slug));
-      }),
+      action(
+        async (
+          ctx,
+          ref: string,
+          verb: string | undefined,
+          args: string[],
+          o: { idempotencyKey?: string },
+        ) => {
+          const { tenants, quotas } = await tenancyServices(ctx);
+          const t = await tenants.get(ref);
+          const want = (n: number, usage: string) => {
+            if (args.length !== n) throw new ValidationError(`usage: ax tenant quota <tenant> ${usage}`);
+          };
+          if (verb === undefined) {
+            const usage = await quotas.usage(await ctx.authorize(t.id, 'quota.read'));
+            ctx.out.result(usage, () => describeUsage(usage, t.slug));
+          } else if (verb === 'consume') {
+            want(2, 'consume <quota> <amount>');
+            const [quota, amount] = args as [string, string];
+            // what a tenant's own workload does: a tenant permission (its admin holds it), not a platform one
+            const ectx = await ctx.authorize(t.id, 'quota.write');
+            const r = await quotas.consume(ectx, {
+              quota,
+              amount: Number(amount),
+              ...(o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey }),
+            });
+            ctx.out.result(
+              r,
+              () =>
+                `${t.slug}: ${r.replayed ? 'already consumed (same idempotency key)' : `consumed ${r.amount}`} ` +
+                `of ${r.quota}: used ${r.used} of ${num(r.limit)}`,
+            );
+          } else if (verb === 'override') {
+            want(2, 'override <quota> <limit|unlimited|plan>');
+            const [quota, value] = args as [string, string];
+            const limit = value === 'plan' ? null : value === 'unlimited' ? -1 : Number(value);
+            // a platform action: a tenant admin must not raise its own tenant's limits
+            const { actor } = await ctx.authorizePlatform('tenant.write');
+            await quotas.setOverride({ tenantId: t.id, actor }, { quota, limit });
+            const item = (await quotas.usage({ tenantId: t.id, actor })).quotas.find(
+              (q) => q.quota === quota,
+            );
+            ctx.out.result(
+              item ?? { quota },
+              () =>
+                `${t.slug}: ${quota} limit ${item ? num(item.limit) : '-'}${limit === null ? " (the plan's)" : ' (override)'}`,
+            );
+          } else {
+            // no reset: QuotaService has no per-tenant way to zero usage (periods roll over by themselves)
+            throw new ValidationError(`unknown quota action ${verb}: give consume or override`);
+          }
+        },
+      ),
     );
 }
