@@ -84,3 +84,43 @@ describe('ax security user suspend|activate', () => {
     expect(json(['security', 'user', 'show', 'far@example.test', '--tenant', 'other']).status).toBe('active');
   });
 });
+
+describe('ax security user create with an e-mail that exists', () => {
+  it('says to use assign, exit 1 CONFLICT, and the suggested command works', () => {
+    const r = run([
+      'security',
+      'user',
+      'create',
+      'FAR@example.test',
+      '--tenant',
+      'default',
+      '--role',
+      'developer',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'error [CONFLICT]: user far@example.test exists already; give it a role here with ' +
+        '`ax security user assign far@example.test developer --tenant default`\n',
+    );
+    json(['security', 'user', 'assign', 'far@example.test', 'developer', '--tenant', 'default']);
+    expect(json(['security', 'user', 'show', 'far@example.test', '--tenant', 'default']).roles).toEqual([
+      'developer',
+    ]);
+    json(['security', 'user', 'revoke', 'far@example.test', 'developer', '--tenant', 'default']);
+  });
+
+  it('tells nothing to an actor who may not create users', () => {
+    const r = run([
+      '--as',
+      'far@example.test',
+      'security',
+      'user',
+      'create',
+      'dev@example.test',
+      '--tenant',
+      'other',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error \[FORBIDDEN\]/);
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
+  ConflictError,
   createContext,
   DEFAULT_TENANT_SLUG,
   NotFoundError,
@@ -108,7 +109,18 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, email: string, o: { tenant: string; role: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'user.write');
-        const created = await (await rbacOf(ctx)).createUser(ectx, { email, role: o.role });
+        const created = await (await rbacOf(ctx))
+          .createUser(ectx, { email, role: o.role })
+          .catch(async (err: unknown) => {
+            // users are installation-wide: an e-mail taken (in this tenant or another) joins with `assign`
+            const taken =
+              err instanceof ConflictError ? await (await ctx.store()).users.getByEmail(email) : null;
+            if (!taken) throw err;
+            throw new ConflictError(
+              `user ${taken.email} exists already; give it a role here with \`ax security user assign ${taken.email} ${o.role} --tenant ${tenant.slug}\``,
+              { cause: err },
+            );
+          });
         ctx.out.result(
           { ...created, tenantId: tenant.id },
           () => `created user ${created.email} (${created.id}) as ${created.role} in ${tenant.slug}`,
