@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import {
   ConflictError,
   createContext,
@@ -16,6 +14,7 @@ import { EXIT, ExitWith } from '../exit-codes.js';
 import { table } from '../output.js';
 import type { CommandAction } from '../program.js';
 import { findUser, rbacOf } from '../services/security.js';
+import { readUtf8File } from './policy.js';
 
 const list = (value: string): string[] =>
   value
@@ -24,9 +23,10 @@ const list = (value: string): string[] =>
     .filter((s) => s.length > 0);
 
 function readRules(ctx: CommandContext, file: string): unknown[] {
+  const text = readUtf8File(ctx, file, `--rules ${file}`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(resolve(ctx.env.cwd, file), 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new ValidationError(`--rules ${file}: ${(err as Error).message}`);
   }
