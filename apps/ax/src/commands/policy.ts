@@ -3,9 +3,28 @@ import { resolve } from 'node:path';
 import { ValidationError } from '@ax/core';
 import { PermissionCatalog, runPolicyTests } from '@ax/rbac';
 import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
 import { parse } from 'yaml';
 import { EXIT, ExitWith } from '../exit-codes.js';
 import type { CommandAction } from '../program.js';
+
+/**
+ * Reads a text file the user names (a policy YAML, a rules JSON) as strict UTF-8: bytes that are not UTF-8 are
+ * a VALIDATION error naming the file, never decoded to U+FFFD and parsed as something else.
+ */
+export function readUtf8File(ctx: CommandContext, file: string, label = file): string {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(resolve(ctx.env.cwd, file));
+  } catch (err) {
+    throw new ValidationError(`${label}: ${(err as Error).message}`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ValidationError(`${label}: not valid UTF-8 text`);
+  }
+}
 
 /** `ax policy test <file.yaml>`: run a policy test matrix (roles × principals × resources × actions). */
 export function registerPolicy(program: Command, action: CommandAction): void {
@@ -16,9 +35,10 @@ export function registerPolicy(program: Command, action: CommandAction): void {
     .action(
       action(async (ctx, file: string) => {
         // Pure: evaluates the roles in the file, reads and writes no tenant data, so --as changes nothing.
+        const text = readUtf8File(ctx, file);
         let spec: unknown;
         try {
-          spec = parse(readFileSync(resolve(ctx.env.cwd, file), 'utf8'), { maxAliasCount: 100 });
+          spec = parse(text, { maxAliasCount: 100 });
         } catch (err) {
           throw new ValidationError(`${file}: ${(err as Error).message}`);
         }

@@ -1,13 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { createContext, DEFAULT_TENANT_SLUG, ValidationError } from '@ax/core';
-import type { BuiltinPermission, CheckResult, Decision, RoleView } from '@ax/rbac';
+import {
+  ConflictError,
+  createContext,
+  DEFAULT_TENANT_SLUG,
+  NotFoundError,
+  type Store,
+  type User,
+  ValidationError,
+} from '@ax/core';
+import type { AssignmentView, BuiltinPermission, CheckResult, Decision, RoleView } from '@ax/rbac';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { EXIT, ExitWith } from '../exit-codes.js';
 import { table } from '../output.js';
 import type { CommandAction } from '../program.js';
 import { findUser, rbacOf } from '../services/security.js';
+import { readUtf8File } from './policy.js';
 
 const list = (value: string): string[] =>
   value
@@ -16,9 +23,10 @@ const list = (value: string): string[] =>
     .filter((s) => s.length > 0);
 
 function readRules(ctx: CommandContext, file: string): unknown[] {
+  const text = readUtf8File(ctx, file, `--rules ${file}`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(resolve(ctx.env.cwd, file), 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new ValidationError(`--rules ${file}: ${(err as Error).message}`);
   }
@@ -67,6 +75,26 @@ function decisionLines(d: Decision): string[] {
   ];
 }
 
+/** A tenant member: the user and the roles it holds there. */
+interface Member {
+  id: string;
+  email: string;
+  status: User['status'];
+  roles: string[];
+}
+
+// Groups a tenant's assignments by holder, users only (API keys hold roles too, but are not users), by e-mail.
+async function membersOf(store: Store, assignments: readonly AssignmentView[]): Promise<Member[]> {
+  const roles = new Map<string, string[]>();
+  for (const a of assignments) roles.set(a.userId, [...(roles.get(a.userId) ?? []), a.role]);
+  const members: Member[] = [];
+  for (const [userId, held] of roles) {
+    const u = await store.users.get(userId);
+    if (u) members.push({ id: u.id, email: u.email, status: u.status, roles: held.sort() });
+  }
+  return members.sort((a, b) => a.email.localeCompare(b.email));
+}
+
 /** `ax security …`: users, role assignments, roles, and permission checks. */
 export function registerSecurity(program: Command, action: CommandAction): void {
   const security = program.command('security').description('users, roles and permissions');
@@ -81,13 +109,89 @@ export function registerSecurity(program: Command, action: CommandAction): void 
       action(async (ctx, email: string, o: { tenant: string; role: string }) => {
         const tenant = await ctx.tenant(o.tenant);
         const ectx = await ctx.authorize(tenant.id, 'user.write');
-        const created = await (await rbacOf(ctx)).createUser(ectx, { email, role: o.role });
+        const created = await (await rbacOf(ctx))
+          .createUser(ectx, { email, role: o.role })
+          .catch(async (err: unknown) => {
+            // users are installation-wide: an e-mail taken (in this tenant or another) joins with `assign`
+            const taken =
+              err instanceof ConflictError ? await (await ctx.store()).users.getByEmail(email) : null;
+            if (!taken) throw err;
+            throw new ConflictError(
+              `user ${taken.email} exists already; give it a role here with \`ax security user assign ${taken.email} ${o.role} --tenant ${tenant.slug}\``,
+              { cause: err },
+            );
+          });
         ctx.out.result(
           { ...created, tenantId: tenant.id },
           () => `created user ${created.email} (${created.id}) as ${created.role} in ${tenant.slug}`,
         );
       }),
     );
+  user
+    .command('list')
+    .description('users holding a role in the tenant, with their roles')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const assignments = await (await rbacOf(ctx)).listAssignments(ectx);
+        const users = await membersOf(await ctx.store(), assignments);
+        ctx.out.result(users, () =>
+          table(users.map((u) => ({ id: u.id, email: u.email, status: u.status, roles: u.roles.join(',') }))),
+        );
+      }),
+    );
+  user
+    .command('show <user>')
+    .description('one user (id or e-mail) and the roles it holds in the tenant')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, who: string, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const store = await ctx.store();
+        // one answer for "no such user" and "not a member here": a tenant's admin learns nothing of others'
+        const missing = new NotFoundError(`user ${who} not found in ${tenant.slug}`);
+        const target = await findUser(store, who).catch(() => null);
+        if (!target) throw missing;
+        const assignments = await (await rbacOf(ctx)).listAssignments(ectx, { userId: target.id });
+        const [found] = await membersOf(store, assignments);
+        if (!found) throw missing;
+        ctx.out.result({ ...found, tenantId: tenant.id }, () =>
+          [
+            `id       ${found.id}`,
+            `email    ${found.email}`,
+            `status   ${found.status}`,
+            `roles    ${found.roles.join(', ')} (in ${tenant.slug})`,
+          ].join('\n'),
+        );
+      }),
+    );
+  for (const verb of ['suspend', 'activate'] as const) {
+    user
+      .command(`${verb} <user>`)
+      .description(
+        verb === 'suspend'
+          ? 'suspend a user in every tenant; its permissions end at once (installation-wide)'
+          : 'lift a user’s suspension (installation-wide)',
+      )
+      .action(
+        action(async (ctx, who: string) => {
+          // a user is global: suspending one is an installation-wide action, not a tenant admin's
+          const platform = await ctx.authorizePlatform('user.write');
+          const target = await findUser(await ctx.store(), who);
+          const rbac = await rbacOf(ctx);
+          if (verb === 'suspend') await rbac.suspendUser(platform, { userId: target.id });
+          else await rbac.activateUser(platform, { userId: target.id });
+          const status = verb === 'suspend' ? 'suspended' : 'active';
+          ctx.out.result(
+            { userId: target.id, email: target.email, status },
+            () => `${target.email} is ${status}`,
+          );
+        }),
+      );
+  }
   const superAdminCmd = security
     .command('super-admin')
     .description(
@@ -204,6 +308,24 @@ export function registerSecurity(program: Command, action: CommandAction): void 
         const ectx = await ctx.authorize(tenant.id, 'role.read');
         const found = await (await rbacOf(ctx)).getRole(ectx, { name });
         ctx.out.result(found, () => roleLines(found));
+      }),
+    );
+  role
+    .command('holders <name>')
+    .description('the users holding a role in the tenant')
+    .requiredOption('--tenant <tenant>', 'tenant id or slug')
+    .action(
+      action(async (ctx, name: string, o: { tenant: string }) => {
+        const tenant = await ctx.tenant(o.tenant);
+        const ectx = await ctx.authorize(tenant.id, 'role.read');
+        const rbac = await rbacOf(ctx);
+        await rbac.getRole(ectx, { name }); // an unknown role is NOT_FOUND, not an empty list
+        const assignments = (await rbac.listAssignments(ectx)).filter((a) => a.role === name);
+        const users = await membersOf(await ctx.store(), assignments);
+        ctx.out.result(
+          users.map(({ roles: _, ...u }) => u),
+          () => table(users.map((u) => ({ id: u.id, email: u.email, status: u.status }))),
+        );
       }),
     );
   role

@@ -1,4 +1,4 @@
-import type { Tenant } from '@ax/core';
+import { type Tenant, ValidationError } from '@ax/core';
 import type { QuotaUsageItem, TenantUsage } from '@ax/tenancy';
 import type { Command } from 'commander';
 import { table } from '../output.js';
@@ -47,7 +47,7 @@ function describeUsage(u: TenantUsage, slug: string): string {
   ].join('\n');
 }
 
-/** `ax tenant …`: create, list, show, suspend, activate, change plan, and show live quota usage. */
+/** `ax tenant …`: create, list, show, suspend, activate, delete, purge, change plan, and quotas. */
 export function registerTenant(program: Command, action: CommandAction): void {
   const tenant = program.command('tenant').description('tenants, their plans and quotas');
 
@@ -145,6 +145,44 @@ export function registerTenant(program: Command, action: CommandAction): void {
     );
 
   tenant
+    .command('delete <tenant>')
+    .description('soft-delete a tenant: its requests are refused, its data kept until `ax tenant purge`')
+    .action(
+      action(async (ctx, ref: string) => {
+        const { actor } = await ctx.authorizePlatform('tenant.write');
+        const { tenants } = await tenancyServices(ctx);
+        const target = await tenants.get(ref);
+        const t = await tenants.delete({ tenantId: target.id, actor });
+        ctx.out.result(
+          t,
+          () => `deleted ${t.slug}; \`ax tenant purge ${t.slug} --confirm ${t.slug}\` removes it for good`,
+        );
+      }),
+    );
+
+  tenant
+    .command('purge <tenant>')
+    .description('remove a deleted tenant and its quota data for good (type its slug again with --confirm)')
+    .requiredOption('--confirm <slug>', 'the tenant’s slug, typed again')
+    .action(
+      action(async (ctx, ref: string, opts: { confirm: string }) => {
+        const { actor } = await ctx.authorizePlatform('tenant.write');
+        const { tenants } = await tenancyServices(ctx);
+        const target = await tenants.get(ref);
+        if (opts.confirm !== target.slug) {
+          throw new ValidationError(
+            `--confirm must be the tenant's slug (${target.slug}); nothing was purged`,
+          );
+        }
+        await tenants.purge({ tenantId: target.id, actor });
+        ctx.out.result(
+          { purged: target.id, slug: target.slug },
+          () => `purged ${target.slug} (${target.id})`,
+        );
+      }),
+    );
+
+  tenant
     .command('plan <tenant> <plan>')
     .description('move a tenant to another plan; usage is kept and the new limits apply to it')
     .action(
@@ -159,14 +197,65 @@ export function registerTenant(program: Command, action: CommandAction): void {
     );
 
   tenant
-    .command('quota <tenant>')
-    .description('live limits, usage, billing period and active leases')
+    .command('quota <tenant> [action] [args...]')
+    .description(
+      'live limits, usage, billing period and active leases; `consume <quota> <amount>` uses some up, ' +
+        '`override <quota> <limit|unlimited|plan>` sets a per-tenant limit (installation-wide)',
+    )
+    .option('--idempotency-key <key>', 'consume: a retry with the same key consumes nothing more')
     .action(
-      action(async (ctx, ref: string) => {
-        const { tenants, quotas } = await tenancyServices(ctx);
-        const t = await tenants.get(ref);
-        const usage = await quotas.usage(await ctx.authorize(t.id, 'quota.read'));
-        ctx.out.result(usage, () => describeUsage(usage, t.slug));
-      }),
+      action(
+        async (
+          ctx,
+          ref: string,
+          verb: string | undefined,
+          args: string[],
+          o: { idempotencyKey?: string },
+        ) => {
+          const { tenants, quotas } = await tenancyServices(ctx);
+          const t = await tenants.get(ref);
+          const want = (n: number, usage: string) => {
+            if (args.length !== n) throw new ValidationError(`usage: ax tenant quota <tenant> ${usage}`);
+          };
+          if (verb === undefined) {
+            const usage = await quotas.usage(await ctx.authorize(t.id, 'quota.read'));
+            ctx.out.result(usage, () => describeUsage(usage, t.slug));
+          } else if (verb === 'consume') {
+            want(2, 'consume <quota> <amount>');
+            const [quota, amount] = args as [string, string];
+            // what a tenant's own workload does: a tenant permission (its admin holds it), not a platform one
+            const ectx = await ctx.authorize(t.id, 'quota.write');
+            const r = await quotas.consume(ectx, {
+              quota,
+              amount: Number(amount),
+              ...(o.idempotencyKey === undefined ? {} : { idempotencyKey: o.idempotencyKey }),
+            });
+            ctx.out.result(
+              r,
+              () =>
+                `${t.slug}: ${r.replayed ? 'already consumed (same idempotency key)' : `consumed ${r.amount}`} ` +
+                `of ${r.quota}: used ${r.used} of ${num(r.limit)}`,
+            );
+          } else if (verb === 'override') {
+            want(2, 'override <quota> <limit|unlimited|plan>');
+            const [quota, value] = args as [string, string];
+            const limit = value === 'plan' ? null : value === 'unlimited' ? -1 : Number(value);
+            // a platform action: a tenant admin must not raise its own tenant's limits
+            const { actor } = await ctx.authorizePlatform('tenant.write');
+            await quotas.setOverride({ tenantId: t.id, actor }, { quota, limit });
+            const item = (await quotas.usage({ tenantId: t.id, actor })).quotas.find(
+              (q) => q.quota === quota,
+            );
+            ctx.out.result(
+              item ?? { quota },
+              () =>
+                `${t.slug}: ${quota} limit ${item ? num(item.limit) : '-'}${limit === null ? " (the plan's)" : ' (override)'}`,
+            );
+          } else {
+            // no reset: QuotaService has no per-tenant way to zero usage (periods roll over by themselves)
+            throw new ValidationError(`unknown quota action ${verb}: give consume or override`);
+          }
+        },
+      ),
     );
 }
