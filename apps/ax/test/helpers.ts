@@ -39,3 +39,18 @@ export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'ax-app-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * A CLI session in its own temp folder: `run` (any exit), `json` (must exit 0, parses stdout). Call
+ * `remove()` in afterAll.
+ */
+export function cliSession(env: NodeJS.ProcessEnv = {}) {
+  const tmp = tempDir();
+  const run = (args: string[], input?: string) => ax(args, { cwd: tmp.dir, env, input });
+  const json = (args: string[], input?: string) => {
+    const r = run([...args, '--json'], input);
+    if (r.code !== 0) throw new Error(`ax ${args.join(' ')}: ${r.code} ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  return { cwd: tmp.dir, run, json, remove: tmp.remove };
+}

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ax, tempDir } from './helpers.js';
+import { cliSession } from './helpers.js';
 
-const tmp = tempDir();
-const cwd = tmp.dir;
-const run = (args: string[]) => ax(args, { cwd });
-const json = (args: string[]) => {
-  const r = run([...args, '--json']);
-  if (r.code !== 0) throw new Error(`ax ${args.join(' ')}: ${r.code} ${r.stderr}`);
-  return JSON.parse(r.stdout);
-};
+const session = cliSession();
+const { run, json } = session;
 const used = (quota: string) =>
   json(['tenant', 'quota', 'default']).quotas.find((q: { quota: string }) => q.quota === quota);
 
@@ -17,7 +11,7 @@ beforeAll(() => {
   json(['security', 'user', 'create', 'boss@example.test', '--tenant', 'default', '--role', 'admin']);
   json(['security', 'user', 'create', 'view@example.test', '--tenant', 'default']);
 });
-afterAll(() => tmp.remove());
+afterAll(() => session.remove());
 
 describe('ax tenant quota <t> consume', () => {
   it('consumes, once per idempotency key, up to the hard limit', () => {

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ax, tempDir } from './helpers.js';
+import { cliSession } from './helpers.js';
 
-const tmp = tempDir();
-const cwd = tmp.dir;
-const run = (args: string[]) => ax(args, { cwd });
-const json = (args: string[]) => {
-  const r = run([...args, '--json']);
-  if (r.code !== 0) throw new Error(`ax ${args.join(' ')}: ${r.code} ${r.stderr}`);
-  return JSON.parse(r.stdout);
-};
+const session = cliSession();
+const { run, json } = session;
 
 beforeAll(() => {
   expect(run(['init']).code).toBe(0);
 });
-afterAll(() => tmp.remove());
+afterAll(() => session.remove());
 
 describe('ax tenant delete|purge', () => {
   it('soft-deletes, then purges only with the slug typed again, and audits both', () => {

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ax, tempDir } from './helpers.js';
+import { cliSession } from './helpers.js';
 
-const tmp = tempDir();
-const cwd = tmp.dir;
-const run = (args: string[]) => ax(args, { cwd });
-const json = (args: string[]) => {
-  const r = run([...args, '--json']);
-  if (r.code !== 0) throw new Error(`ax ${args.join(' ')}: ${r.code} ${r.stderr}`);
-  return JSON.parse(r.stdout);
-};
+const session = cliSession();
+const { run, json } = session;
 
 beforeAll(() => {
   expect(run(['init']).code).toBe(0);
@@ -18,7 +12,7 @@ beforeAll(() => {
   json(['security', 'user', 'assign', 'dev@example.test', 'auditor', '--tenant', 'default']);
   json(['security', 'user', 'create', 'far@example.test', '--tenant', 'other', '--role', 'viewer']);
 });
-afterAll(() => tmp.remove());
+afterAll(() => session.remove());
 
 describe('ax security user list|show', () => {
   it('lists the users holding a role in the tenant, with their roles, and only those', () => {
