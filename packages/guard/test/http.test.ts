@@ -66,7 +66,8 @@ async function storm(url: string, b: ReturnType<typeof barrier>) {
   return answers;
 }
 
-function expectExactlyLimit(answers: Awaited<ReturnType<typeof storm>>, b: ReturnType<typeof barrier>) {
+// Exactly LIMIT runs admitted and completed, the rest refused as 429 QUOTA_EXCEEDED; no slot left held.
+async function expectExactlyLimit(answers: Awaited<ReturnType<typeof storm>>, b: ReturnType<typeof barrier>) {
   expect(b.admitted).toBe(LIMIT);
   expect(answers.filter((a) => a.status === 200)).toHaveLength(LIMIT);
   const refused = answers.filter((a) => a.status !== 200);
@@ -77,6 +78,13 @@ function expectExactlyLimit(answers: Awaited<ReturnType<typeof storm>>, b: Retur
     expect(a.body.code).toBe('QUOTA_EXCEEDED');
     expect(Number(a.retry)).toBeGreaterThan(0);
   }
+  await h.guard.drain();
+  expect(h.leaseRows()).toBe(0);
+  expect(countEvents()).toEqual({
+    [`${ACTION}.started`]: LIMIT,
+    [`${ACTION}.completed`]: LIMIT,
+    [`${ACTION}.denied`]: N - LIMIT,
+  });
 }
 
 /** A handler that waits for its run's signal; the client gives up once it is inside. */
@@ -130,14 +138,7 @@ describe('@ax/guard/fastify on 127.0.0.1', () => {
       });
     });
     const answers = await storm(`${base}/run`, b);
-    expectExactlyLimit(answers, b);
-    await h.guard.drain();
-    expect(h.leaseRows()).toBe(0);
-    expect(countEvents()).toEqual({
-      [`${ACTION}.started`]: LIMIT,
-      [`${ACTION}.completed`]: LIMIT,
-      [`${ACTION}.denied`]: N - LIMIT,
-    });
+    await expectExactlyLimit(answers, b);
   });
 
   it('config: { ax } works too; a refusal is problem+json 403; a handler error ends the run as failed', async () => {
@@ -206,34 +207,17 @@ describe('@ax/guard/fastify on 127.0.0.1', () => {
 
   it('a client that goes away while the run is starting: the run ends as failed, the slot is freed, no handler runs', async () => {
     h = await harness();
-    const started = slowBegin(h);
-    let sawClose!: () => void;
-    const closed = new Promise<void>((r) => {
-      sawClose = r;
-    });
-    let handled = 0;
+    const gone = goneDuringBegin(h);
     const base = await serve((app) => {
       app.addHook('onRequest', async (_req, reply) => {
-        reply.raw.once('close', () => sawClose());
+        reply.raw.once('close', gone.sawClose);
       });
       app.post('/run', { ax: spec }, async () => {
-        handled++;
+        gone.handled++;
         return { ok: true };
       });
     });
-    const ac = new AbortController();
-    const answer = fetch(`${base}/run`, { method: 'POST', signal: ac.signal }).catch((e: unknown) => e);
-    await started.begun; // the run holds its slot; `begin` has not resolved yet
-    expect(h.leaseRows()).toBe(1);
-    ac.abort();
-    await answer;
-    await closed; // the server has seen the client go
-    started.finish();
-    await settledOrTimeout(h.guard.drain());
-    expect(h.guard.active).toBe(0);
-    expect(h.leaseRows()).toBe(0);
-    expect(handled).toBe(0);
-    expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.started`, `${ACTION}.failed`]);
+    await gone.run(`${base}/run`);
   });
 });
 
@@ -266,14 +250,7 @@ describe('@ax/guard/express on 127.0.0.1', () => {
       });
     });
     const answers = await storm(`${base}/run`, b);
-    expectExactlyLimit(answers, b);
-    await h.guard.drain();
-    expect(h.leaseRows()).toBe(0);
-    expect(countEvents()).toEqual({
-      [`${ACTION}.started`]: LIMIT,
-      [`${ACTION}.completed`]: LIMIT,
-      [`${ACTION}.denied`]: N - LIMIT,
-    });
+    await expectExactlyLimit(answers, b);
   });
 
   it('a refusal is problem+json 403; a handler error ends the run as failed and answers problem+json', async () => {
@@ -345,37 +322,53 @@ describe('@ax/guard/express on 127.0.0.1', () => {
 
   it('a client that goes away while the run is starting: the run ends, the slot is freed, no handler runs', async () => {
     h = await harness();
-    const started = slowBegin(h);
-    let sawClose!: () => void;
-    const closed = new Promise<void>((r) => {
-      sawClose = r;
-    });
-    let handled = 0;
+    const gone = goneDuringBegin(h);
     const base = await serve((app, ax) => {
       app.use((_req, res, next) => {
-        res.once('close', () => sawClose());
+        res.once('close', gone.sawClose);
         next();
       });
       app.post('/run', ax(spec), (_req, res) => {
-        handled++;
+        gone.handled++;
         res.json({ ok: true });
       });
     });
-    const ac = new AbortController();
-    const answer = fetch(`${base}/run`, { method: 'POST', signal: ac.signal }).catch((e: unknown) => e);
-    await started.begun; // the run holds its slot; `begin` has not resolved yet
-    expect(h.leaseRows()).toBe(1);
-    ac.abort();
-    await answer;
-    await closed; // the server has seen the client go
-    started.finish();
-    await settledOrTimeout(h.guard.drain());
-    expect(h.guard.active).toBe(0);
-    expect(h.leaseRows()).toBe(0);
-    expect(handled).toBe(0);
-    expect(h.events().map((e) => e.action)).toEqual([`${ACTION}.started`, `${ACTION}.failed`]);
+    await gone.run(`${base}/run`);
   });
 });
+
+/**
+ * A client that goes away while its run is starting (`begin` held after the run took its slot): the server
+ * wires `sawClose` to the response's close and counts `handled`; `run(url)` asserts the run ended as failed,
+ * freed its slot and ran no handler.
+ */
+function goneDuringBegin(harnessed: Harness) {
+  const started = slowBegin(harnessed);
+  let sawClose!: () => void;
+  const closed = new Promise<void>((r) => {
+    sawClose = r;
+  });
+  const state = {
+    handled: 0,
+    sawClose: () => sawClose(),
+    async run(url: string) {
+      const ac = new AbortController();
+      const answer = fetch(url, { method: 'POST', signal: ac.signal }).catch((e: unknown) => e);
+      await started.begun; // the run holds its slot; `begin` has not resolved yet
+      expect(harnessed.leaseRows()).toBe(1);
+      ac.abort();
+      await answer;
+      await closed; // the server has seen the client go
+      started.finish();
+      await settledOrTimeout(harnessed.guard.drain());
+      expect(harnessed.guard.active).toBe(0);
+      expect(harnessed.leaseRows()).toBe(0);
+      expect(state.handled).toBe(0);
+      expect(harnessed.events().map((e) => e.action)).toEqual([`${ACTION}.started`, `${ACTION}.failed`]);
+    },
+  };
+  return state;
+}
 
 /** Holds each `guard.begin` after the run started, until `finish()`: a slow start the client can outwait. */
 function slowBegin(harnessed: Harness) {
