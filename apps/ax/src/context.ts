@@ -13,6 +13,7 @@ import {
 import type { Command } from 'commander';
 import { createOutput, type Output } from './output.js';
 import { createServices, type Services } from './services/root.js';
+import { lookupUser } from './services/security.js';
 import { openStore, parseStoreRef, type StoreRef, storeExists } from './store-ref.js';
 
 /** Options every command accepts (declared on the root program). */
@@ -155,10 +156,8 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
     principal() {
       principal ??= (async (): Promise<Actor> => {
         if (opts.as === undefined) return SYSTEM_ACTOR;
-        const store = await ctx.store();
-        const who = opts.as;
-        const user = who.includes('@') ? await store.users.getByEmail(who) : await store.users.get(who);
-        if (!user) throw new UnauthorizedError(`--as ${who}: no such user`);
+        const user = await lookupUser(await ctx.store(), opts.as);
+        if (!user) throw new UnauthorizedError(`--as ${opts.as}: no such user`);
         return { type: 'user', id: user.id };
       })();
       return principal;

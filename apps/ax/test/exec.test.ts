@@ -69,21 +69,25 @@ describe('ax exec', () => {
   it('runs the program once: one consume, started and completed with one runId, the run ids in its env', () => {
     const before = used('default');
     const envFile = join(cwd, 'env.json');
-    const r = run([
-      'exec',
-      '--tenant',
-      'default',
-      '--as',
-      'dev@example.test',
-      '--quota',
-      'executionsThisMonth=1',
-      '--slot',
-      '30s',
-      '--json',
-      ...node(
-        `const e = process.env; require('fs').writeFileSync(${JSON.stringify(envFile)}, JSON.stringify({ t: e.AX_TENANT_ID, r: e.AX_RUN_ID, l: e.AX_LEASE_ID, k: e.AX_MASTER_KEY ?? null })); console.log('from the program')`,
-      ),
-    ]);
+    const r = run(
+      [
+        'exec',
+        '--tenant',
+        'default',
+        '--as',
+        'dev@example.test',
+        '--quota',
+        'executionsThisMonth=1',
+        '--slot',
+        '30s',
+        '--json',
+        ...node(
+          `const e = process.env; require('fs').writeFileSync(${JSON.stringify(envFile)}, JSON.stringify({ t: e.AX_TENANT_ID, r: e.AX_RUN_ID, l: e.AX_LEASE_ID, k: e.AX_MASTER_KEY ?? null, s: e.AX_STORE ?? null, d: e.AX_DB ?? null })); console.log('from the program')`,
+        ),
+        // the store named by URL (which may carry a password) must not reach the program either
+      ],
+      { AX_STORE: `sqlite:${join(cwd, '.ax', 'ax.db')}`, AX_DB: join(cwd, '.ax', 'ax.db') },
+    );
     expect(r.code, r.stderr).toBe(0);
     // stdout is one JSON document; the program's own stdout went to stderr
     const doc = JSON.parse(r.stdout);
@@ -101,7 +105,7 @@ describe('ax exec', () => {
     expect(ends.map((e) => e.action)).toEqual(['workflow.execute.completed']);
 
     const seen = JSON.parse(readFileSync(envFile, 'utf8'));
-    expect(seen).toEqual({ t: doc.tenantId, r: doc.runId, l: doc.lease, k: null });
+    expect(seen).toEqual({ t: doc.tenantId, r: doc.runId, l: doc.lease, k: null, s: null, d: null });
     expect(doc.lease).toMatch(/^lse_/);
     expect(leases('default')).toEqual([]);
   });

@@ -97,6 +97,36 @@ describe('the services root', () => {
   });
 });
 
+describe('what the guard cannot throw', () => {
+  it('a denied event that cannot be written is reported, and the caller still gets its refusal', async () => {
+    const store = await openSqliteStore(join(tmp.dir, 'unwritable.db'));
+    const first = createServices({ store, masterKey: MASTER_KEY });
+    const { tenants } = await first.tenancy();
+    const t = await tenants.create(
+      { tenantId: PLATFORM_TENANT_ID, actor: SYSTEM_ACTOR },
+      {
+        name: 'Keys',
+        slug: 'keys-co',
+      },
+    ); // the keyring is created under MASTER_KEY with the tenant's audit event
+    // a second process with the wrong master key: its audit log cannot open, so no event can be signed
+    const reported: string[] = [];
+    const wrong = createServices({
+      store,
+      masterKey: `hex:${'33'.repeat(32)}`,
+      onListenerError: (err) => reported.push(String((err as Error).message)),
+    });
+    const guard = await wrong.guard();
+    const nobody = { tenantId: t.id, actor: { type: 'user' as const, id: 'usr_01J0000000000000000000000B' } };
+    await expect(guard.authorize(nobody, { permission: 'secret.read' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    // the guard's own denied event (rbac's policy.denied observation fails and is reported too)
+    expect(reported.filter((m) => /^guard denied-event: /.test(m))).toHaveLength(1);
+    await store.close();
+  });
+});
+
 describe('ax secret get, statement by statement (AX_SQL_TRACE=1)', () => {
   it('runs 15 statements as the operator: open 3, tenant 2, keyring 1, the read and its audit append 9', () => {
     const cwd = tempDir();

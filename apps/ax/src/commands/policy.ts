@@ -4,6 +4,7 @@ import { ValidationError } from '@ax/core';
 import { PermissionCatalog, runPolicyTests } from '@ax/rbac';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { decodeUtf8 } from '../utf8.js';
 import { parse } from 'yaml';
 import { EXIT, ExitWith } from '../exit-codes.js';
 import type { CommandAction } from '../program.js';
@@ -19,11 +20,9 @@ export function readUtf8File(ctx: CommandContext, file: string, label = file): s
   } catch (err) {
     throw new ValidationError(`${label}: ${(err as Error).message}`);
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new ValidationError(`${label}: not valid UTF-8 text`);
-  }
+  const text = decodeUtf8(bytes);
+  if (text === undefined) throw new ValidationError(`${label}: not valid UTF-8 text`);
+  return text;
 }
 
 /** `ax policy test <file.yaml>`: run a policy test matrix (roles × principals × resources × actions). */

@@ -3,6 +3,7 @@ import { DEFAULT_TENANT_SLUG, NotFoundError, ValidationError } from '@ax/core';
 import type { SecretScope } from '@ax/secrets';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandContext } from '../context.js';
+import { decodeUtf8 } from '../utf8.js';
 import { table } from '../output.js';
 import type { CommandAction } from '../program.js';
 import { secretServices } from '../services/secrets.js';
@@ -86,15 +87,6 @@ async function valueFrom(
   } else value = await readStdin(ctx, opts.raw === true);
   if (value.length === 0) throw new ValidationError('the secret value is empty');
   return value;
-}
-
-/** The bytes as text when they are valid UTF-8, else `undefined` (never U+FFFD replacements). */
-function utf8(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Writes `bytes` to `path` readable by the owner only (0600, also when the file existed with wider mode). */
@@ -191,7 +183,7 @@ export function registerSecret(program: Command, action: CommandAction): void {
               );
               return;
             }
-            const text = utf8(value);
+            const text = decodeUtf8(value, { keepBom: true });
             if (ctx.out.json) {
               ctx.out.result(
                 text === undefined

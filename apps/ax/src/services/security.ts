@@ -7,11 +7,14 @@ export async function rbacOf(ctx: CommandContext): Promise<Rbac> {
   return (await ctx.services()).rbac();
 }
 
-/** Finds a user by id (`usr_…`) or e-mail. */
+/** The user with that id (`usr_…`) or e-mail, or null. */
+export function lookupUser(store: Store, idOrEmail: string): Promise<User | null> {
+  return idOrEmail.includes('@') ? store.users.getByEmail(idOrEmail) : store.users.get(idOrEmail);
+}
+
+/** Finds a user by id (`usr_…`) or e-mail; NotFoundError when there is none. */
 export async function findUser(store: Store, idOrEmail: string): Promise<User> {
-  const user = idOrEmail.includes('@')
-    ? await store.users.getByEmail(idOrEmail)
-    : await store.users.get(idOrEmail);
+  const user = await lookupUser(store, idOrEmail);
   if (!user) throw new NotFoundError(`user ${idOrEmail} not found`);
   return user;
 }
