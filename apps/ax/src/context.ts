@@ -94,7 +94,7 @@ export interface CommandContext {
 const KEY_WARNING_AREAS = new Set(['secret', 'keys', 'audit']);
 
 // The top-level command (`tenant` for `ax tenant list`).
-function areaOf(cmd: Command): string {
+function topCommandOf(cmd: Command): string {
   let c = cmd;
   while (c.parent?.parent) c = c.parent;
   return c.name();
@@ -122,7 +122,7 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
         env.env.AX_SQL_TRACE === '1' ? (sql: string) => env.stderr.write(`sql: ${sql}\n`) : undefined;
       opened ??= (async () => {
         // a mistyped path must not become a new, empty database: only `ax init` creates one
-        if (areaOf(cmd) !== 'init' && !storeExists(storeRef)) {
+        if (topCommandOf(cmd) !== 'init' && !storeExists(storeRef)) {
           throw new NotFoundError(`no database at ${storeRef.display}; run \`ax init\` to create it`);
         }
         return openStore(storeRef, { migrate: true, ...(trace ? { onStatement: trace } : {}) });
@@ -136,7 +136,7 @@ export function commandContext(cmd: Command, env: CliEnv): { ctx: CommandContext
           env: env.env,
           // a CLI run encrypts a handful of values then exits, abandoning the rest of its block
           reserveBlockSize: 64,
-          onWarning: KEY_WARNING_AREAS.has(areaOf(cmd)) ? (m) => out.warn(m) : undefined,
+          onWarning: KEY_WARNING_AREAS.has(topCommandOf(cmd)) ? (m) => out.warn(m) : undefined,
           onListenerError: (err) =>
             out.warn(
               `an audit event could not be written: ${err instanceof Error ? err.message : String(err)}`,

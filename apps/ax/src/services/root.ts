@@ -71,15 +71,17 @@ export interface Services {
 
 // A lazily built, memoised value: built by the first caller, shared by every later one; a failed build is
 // forgotten so the next caller retries it.
-function once<T>(build: () => Promise<T>): () => Promise<T> {
+function once<T>(build: () => Promise<T>): (() => Promise<T>) & { built(): Promise<T> | undefined } {
   let value: Promise<T> | undefined;
-  return () => {
+  const get = () => {
     value ??= build().catch((err: unknown) => {
       value = undefined;
       throw err;
     });
     return value;
   };
+  // what was built (or is being built), without building it
+  return Object.assign(get, { built: () => value });
 }
 
 /** Builds the services root of one process. Nothing is opened until it is first used. */
@@ -94,9 +96,7 @@ export function createServices(options: ServicesOptions): Services {
     ((err: unknown) =>
       process.emitWarning(`audit listener failed: ${err instanceof Error ? err.message : String(err)}`));
 
-  let keyringOpened = false;
   const keyring = once(async () => {
-    keyringOpened = true;
     const { Keyring } = await import('@ax/crypto');
     return Keyring.open({
       store: store.keyring,
@@ -181,7 +181,7 @@ export function createServices(options: ServicesOptions): Services {
     guard,
     async close() {
       // only what was built: closing must not open the keyring just to close it
-      if (keyringOpened) await (await keyring().catch(() => null))?.close();
+      (await keyring.built()?.catch(() => null))?.close();
     },
   };
 }
